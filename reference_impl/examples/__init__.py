@@ -1,0 +1,1 @@
+"""One module per document example; each exposes ``run() -> dict[str, value]``."""

@@ -1,0 +1,91 @@
+"""Example ``notebook_332``: the 3-3-2 sigmoid network without biases, 1000 epochs at lr 0.1.
+
+Source: 002_24b730d8c52bdb4b.txt, "Initializing Inputs, Outputs, and Weights", "Training the
+Neural Network" (cell In [4]) and "Final Results".
+
+The document's training cell cannot run: its forward pass computes ``hidden @ W_out`` with
+``hidden`` of shape (3,) and ``W_out`` of shape (2, 3), and NumPy raises
+``ValueError: shapes (3,) and (2,3) not aligned: 3 (dim 0) != 2 (dim 0)`` in the first epoch.
+:func:`run_as_written` keeps that code path and returns the message.
+
+Which fix reproduces the printed results. The printed final weights and outputs (8 decimals)
+come from a run that reads *both* weight matrices as (to-neuron, from-neuron): hidden =
+S(W_hidden @ x), output = S(W_out @ hidden), error to the hidden layer d_out @ W_out, and
+updates outer(d_out, hidden) and outer(d_hidden, x) (:func:`train_fixed`). It matches every
+printed number to within 5e-9. The smaller fix that a reader would try first, transposing
+only the failing product (``hidden @ W_out.T``) while keeping ``x @ W_hidden``, also trains,
+but reads W_hidden the other way round and ends at outputs (0.8772, 0.3012) instead of the
+printed (0.8758, 0.3025); it is kept as variant ``transpose_only/``.
+"""
+
+import numpy as np
+
+from ..activations import sigmoid
+from ..activations import sigmoid_prime_from_output as sigmoid_derivative
+
+INPUTS = np.array([0.5, 0.9, -0.3])
+EXPECTED_OUTPUT = np.array([0.9, 0.3])
+LEARNING_RATE = 0.1
+EPOCHS = 1000
+
+
+def initial_weights():
+    """Fresh copies of the document's W_hidden (3x3) and W_out (2x3)."""
+    hidden = np.array([[1.0, -2.0, 2.0], [2.0, 1.0, -4.0], [1.0, -1.0, 0.0]])
+    output = np.array([[-3.0, 1.0, -3.0], [0.0, 1.0, 2.0]])
+    return hidden, output
+
+
+def run_as_written():
+    """The document's training cell, unchanged in its arithmetic; returns the error message it raises."""
+    w_hidden, w_out = initial_weights()
+    try:
+        hidden = sigmoid(np.dot(INPUTS, w_hidden))
+        np.dot(hidden, w_out)
+    except ValueError as exc:
+        return str(exc)
+    raise AssertionError("the document's code unexpectedly ran")  # pragma: no cover
+
+
+def _mse(output):
+    return np.mean((EXPECTED_OUTPUT - output) ** 2)
+
+
+def train_fixed(epochs=EPOCHS):
+    """The fix that reproduces the printed results: every weight matrix read as (to, from)."""
+    w_hidden, w_out = initial_weights()
+    losses = []
+    for _ in range(epochs):
+        hidden = sigmoid(np.dot(w_hidden, INPUTS))
+        output = sigmoid(np.dot(w_out, hidden))
+        losses.append(_mse(output))
+        d_out = (EXPECTED_OUTPUT - output) * sigmoid_derivative(output)
+        d_hidden = d_out.dot(w_out) * sigmoid_derivative(hidden)
+        w_out += np.outer(d_out, hidden) * LEARNING_RATE
+        w_hidden += np.outer(d_hidden, INPUTS) * LEARNING_RATE
+    return w_hidden, w_out, output, np.array(losses)
+
+
+def train_transpose_only(epochs=EPOCHS):
+    """The minimal fix (transpose W_out where the document fails); does not reproduce the printout."""
+    w_hidden, w_out = initial_weights()
+    for _ in range(epochs):
+        hidden = sigmoid(np.dot(INPUTS, w_hidden))
+        output = sigmoid(np.dot(hidden, w_out.T))
+        d_out = (EXPECTED_OUTPUT - output) * sigmoid_derivative(output)
+        d_hidden = d_out.dot(w_out) * sigmoid_derivative(hidden)
+        w_out += np.outer(d_out, hidden) * LEARNING_RATE
+        w_hidden += np.outer(INPUTS, d_hidden) * LEARNING_RATE
+    return output
+
+
+def run():
+    w_hidden, w_out, output, losses = train_fixed()
+    return {
+        "original_error": run_as_written(),
+        "final_hidden_weights": w_hidden,
+        "final_output_weights": w_out,
+        "final_output": output,
+        "loss_history": losses,
+        "transpose_only/final_output": train_transpose_only(),
+    }

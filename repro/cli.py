@@ -1,0 +1,195 @@
+"""Command line: ``backprop-repro list | check | pins update``.
+
+Exit codes: 0 everything holds; 1 a regression (a quantity, printed value or claim out of
+tolerance, a missing or changed pin); 2 bad input or configuration, with a one-line message.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__, atomic, pins, registry, runner
+from .environment import fingerprint
+from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION, BadInput
+
+__all__ = ["main"]
+
+DEFAULT_OUT = "reports/latest"
+DEFAULT_PINS = "expected_outputs"
+
+
+def _say(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def _writable_dir(path, option):
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise BadInput(f"{option} {path}: not a writable directory ({exc.strerror or exc}); "
+                       f"pass a directory you can write to") from None
+    return path
+
+
+def _pins_dir(path, must_exist):
+    path = Path(path)
+    if must_exist and not path.is_dir():
+        raise BadInput(f"--pins {path}: no such directory; run from the project root or pass --pins DIR")
+    return path
+
+
+def _summarise(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def write_outputs(record, out):
+    """results.json, comparison.csv, document_values.csv and claims.csv, each written atomically."""
+    atomic.write_text(out / "results.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
+    rows = [{**{k: r[k] for k in ("example", "quantity", "dtype", "policy", "status", "max_abs_error",
+                                  "max_rel_error", "max_ulp", "n_mismatch")},
+             "shape": "x".join(map(str, r["shape"] or [])) if r["shape"] is not None else "",
+             "actual": _summarise(r["actual"]), "expected": _summarise(r["expected"]), "message": r["message"]}
+            for r in record["results"]]
+    columns = ["example", "quantity", "dtype", "shape", "policy", "status", "max_abs_error", "max_rel_error",
+               "max_ulp", "n_mismatch", "actual", "expected", "message"]
+    atomic.write_text(out / "comparison.csv", pd.DataFrame(rows, columns=columns).to_csv(index=False))
+    dv = pd.DataFrame(record["document_values"]).drop(columns=["actual"], errors="ignore")
+    atomic.write_text(out / "document_values.csv", dv.to_csv(index=False))
+    atomic.write_text(out / "claims.csv", pd.DataFrame(record["claims"]).to_csv(index=False))
+
+
+def _print_check_summary(record):
+    by_example = {}
+    for r in record["results"]:
+        by_example.setdefault(r["example"], []).append(r)
+    print(f"{'example':<20} {'quantities':>10} {'pass':>5} {'fail':>5} {'missing':>8} {'error':>6} {'seconds':>8}")
+    for e in record["examples"]:
+        rs = by_example.get(e["example"], [])
+        count = {s: sum(r["status"] == s for r in rs) for s in ("pass", "fail", "missing-pin", "error")}
+        print(f"{e['example']:<20} {len(rs):>10} {count['pass']:>5} {count['fail']:>5} {count['missing-pin']:>8} "
+              f"{count['error']:>6} {e['seconds']:>8.2f}")
+    for r in record["results"]:
+        if r["status"] != "pass":
+            print(f"  {r['status'].upper()} {r['example']}:{r['quantity']}: {r['message']}")
+    for e in record["examples"]:
+        if e["warnings_status"] != "pass":
+            print(f"  FAIL {e['example']}: warnings: {e['warnings_note']}")
+    dvs = record["document_values"]
+    print(f"document values: {sum(d['outcome'] == 'reproduced' for d in dvs)} of {len(dvs)} reproduced at printed "
+          f"precision, {sum(d['status'] != 'pass' for d in dvs)} differ from the reviewed outcome")
+    for d in dvs:
+        if d["status"] != "pass":
+            print(f"  FAIL {d['document']} {d['example']}:{d['quantity']}{d['index']}: printed {d['printed']}, "
+                  f"got {d['actual']} ({d['outcome']}, reviewed {d['expected_outcome']})")
+    verdicts = {}
+    for c in record["claims"]:
+        verdicts[c["verdict"]] = verdicts.get(c["verdict"], 0) + 1
+    print(f"claims: {len(record['claims'])} checked: " + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())))
+    for c in record["claims"]:
+        if c["status"] != "pass":
+            print(f"  {c['status'].upper()} claim {c['id']}: {c['verdict']} (reviewed {c['expected_verdict']}): "
+                  f"{c['note']}")
+
+
+def cmd_list(args):
+    for example in registry.EXAMPLES.values():
+        print(f"{example.id}: {example.summary}")
+        print(f"    source: {', '.join(example.documents)}, {example.section}")
+        for pattern, policy, reason in example.policies:
+            print(f"    {pattern:<34} {policy:<28} {reason}")
+    return EXIT_OK
+
+
+def cmd_check(args):
+    out = _writable_dir(args.out, "--out")
+    pins_dir = _pins_dir(args.pins, must_exist=False)
+    record, code = runner.check(args.ids, pins_dir, progress=None if args.quiet else _say)
+    write_outputs(record, out)
+    _print_check_summary(record)
+    print(f"wrote {out / 'results.json'}, {out / 'comparison.csv'}, {out / 'document_values.csv'}, "
+          f"{out / 'claims.csv'}")
+    print("PASS: everything holds" if code == EXIT_OK else "FAIL: regression (exit 1); see the lines above")
+    return code
+
+
+def cmd_pins_update(args):
+    ids = runner.resolve_ids(args.ids)
+    pins_dir = _writable_dir(args.pins, "--pins")
+    provenance = {"command": "backprop-repro pins update " + " ".join(args.ids), **fingerprint()}
+    changed, failed = [], []
+    for example_id in ids:
+        example = registry.get(example_id)
+        try:
+            old = pins.load_pin(pins_dir, example_id)
+        except BadInput as exc:
+            _say(f"replacing unreadable pin: {exc}")
+            old = None
+        run = runner.run_example(example)
+        if run.error:
+            failed.append(example_id)
+            print(f"{example_id}: example raised {run.error}; pin left unchanged")
+            continue
+        new = pins.make_pin(example, run.quantities, provenance)
+        lines = pins.diff_pins(old, new)
+        if lines:
+            pins.write_pin(pins_dir, new)
+            changed.append(example_id)
+            print(f"{pins.pin_path(pins_dir, example_id)}: changed")
+            print("\n".join(lines))
+        else:
+            print(f"{example_id}: unchanged")
+    if changed:
+        print(f"{len(changed)} pin file(s) changed: {', '.join(changed)}. Review with `git diff "
+              f"{pins_dir}` and commit; exit 1 so that a regeneration is never silent.")
+    return EXIT_REGRESSION if changed or failed else EXIT_OK
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="backprop-repro", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="examples, their quantities' tolerance policies and sources").set_defaults(
+        func=cmd_list)
+    check = sub.add_parser("check", help="run examples, compare with pins, document values and claims")
+    check.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
+    check.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    check.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
+    check.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    check.set_defaults(func=cmd_check)
+    pins_parser = sub.add_parser("pins", help="manage pins")
+    pins_sub = pins_parser.add_subparsers(dest="pins_command", required=True)
+    update = pins_sub.add_parser("update", help="regenerate pins, print what changed, exit 1 if anything did")
+    update.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
+    update.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
+    update.set_defaults(func=cmd_pins_update)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except BadInput as exc:
+        print(f"backprop-repro: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("backprop-repro: interrupted; pins and reports are written atomically and were left intact",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The environment fingerprint recorded with every pin set and results file."""
+
+import datetime
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["fingerprint"]
+
+_PINNING_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE",
+                      "NPY_DISABLE_CPU_FEATURES", "NPY_PROMOTION_STATE")
+
+
+def _cpu():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _simd():
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__ as features
+    return sorted(name for name, on in features.items() if on)
+
+
+def _blas():
+    try:
+        config = np.show_config(mode="dicts")
+        blas = config["Build Dependencies"]["blas"]
+        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # NumPy 1.x prints instead of returning, or other layouts
+        return "unknown"
+
+
+def _git_commit():
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def fingerprint():
+    """Python, NumPy, platform, CPU, SIMD features, BLAS, git commit, settings in force, time."""
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu": _cpu(),
+        "simd": _simd(),
+        "blas": _blas(),
+        "git_commit": _git_commit(),
+        "settings": {name: os.environ[name] for name in _PINNING_VARIABLES if name in os.environ},
+        "executable": sys.executable,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,163 @@
+"""Tolerance policies and the one comparison helper for values.
+
+Policies (see ../shared/design/NUMERICS.md and the README):
+
+- ``exact``: bitwise equality (same dtype and shape, same bits; -0.0 differs from 0.0);
+- ``ulp:N``: at most N units in the last place of the pinned dtype;
+- ``close:rtol=R,atol=A``: ``|actual - expected| <= atol + rtol * |expected|`` elementwise;
+- ``printed``: for a document's printed text, the fresh value rounds to the printed digits.
+
+NaN never passes. Infinities pass only when both sides hold the same infinity.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Policy", "parse_policy", "Comparison", "compare", "ulp_distance", "compare_printed"]
+
+_CLOSE = re.compile(r"^close:rtol=([^,]+),atol=([^,]+)$")
+_ULP = re.compile(r"^ulp:(\d+)$")
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str           # "exact" | "ulp" | "close"
+    ulps: int = 0
+    rtol: float = 0.0
+    atol: float = 0.0
+
+    def __str__(self):
+        if self.kind == "ulp":
+            return f"ulp:{self.ulps}"
+        if self.kind == "close":
+            return f"close:rtol={self.rtol:g},atol={self.atol:g}"
+        return self.kind
+
+
+def parse_policy(text):
+    """Parse a policy string; raises ValueError with the accepted forms when it does not parse."""
+    if text == "exact":
+        return Policy("exact")
+    m = _ULP.match(text)
+    if m:
+        return Policy("ulp", ulps=int(m.group(1)))
+    m = _CLOSE.match(text)
+    if m:
+        try:
+            rtol, atol = float(m.group(1)), float(m.group(2))
+        except ValueError:
+            rtol = atol = math.nan
+        if all(math.isfinite(t) and t >= 0 for t in (rtol, atol)):
+            return Policy("close", rtol=rtol, atol=atol)
+    raise ValueError(
+        f"unknown tolerance policy {text!r}: use 'exact', 'ulp:N' or 'close:rtol=R,atol=A' with R, A >= 0"
+    )
+
+
+@dataclass
+class Comparison:
+    passed: bool
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    max_ulp: int | None = None
+    n_mismatch: int = 0
+    n_total: int = 0
+    message: str = ""
+
+
+_INT_OF = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32, np.dtype(np.float16): np.int16}
+
+
+def _ordered_ints(a):
+    """Map floats to integers whose order and differences count representable floats."""
+    ints = a.view(_INT_OF[a.dtype]).astype(np.int64)
+    magnitude_mask = np.int64((1 << (8 * a.dtype.itemsize - 1)) - 1)
+    return np.where(ints < 0, -(ints & magnitude_mask), ints)
+
+
+def ulp_distance(actual, expected):
+    """Elementwise count of representable floats between two same-dtype arrays (Python ints)."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.dtype.kind != "f":
+        return [abs(int(x) - int(y)) for x, y in zip(actual.ravel().tolist(), expected.ravel().tolist())]
+    oa, oe = _ordered_ints(actual).ravel().tolist(), _ordered_ints(expected).ravel().tolist()
+    return [abs(x - y) for x, y in zip(oa, oe)]
+
+
+def _errors(actual, expected):
+    a, e = actual.astype(np.float64), expected.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        same = (a == e) | (np.isnan(a) & np.isnan(e))
+        abs_err = np.where(same, 0.0, np.abs(a - e))
+        rel_err = np.where(same, 0.0, abs_err / np.abs(e))
+    return abs_err, rel_err
+
+
+def _max(x):
+    return float(np.max(x)) if x.size else 0.0
+
+
+def compare(actual, expected, policy):
+    """Compare a fresh value with its pin under ``policy`` (a :class:`Policy` or string)."""
+    if isinstance(policy, str):
+        policy = parse_policy(policy)
+    if isinstance(expected, str) or isinstance(actual, str):
+        ok = isinstance(actual, str) and isinstance(expected, str) and actual == expected
+        return Comparison(ok, n_mismatch=0 if ok else 1, n_total=1,
+                          message="" if ok else f"text differs: got {actual!r}, pinned {expected!r}")
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape:
+        return Comparison(False, n_total=expected.size, n_mismatch=expected.size,
+                          message=f"shape {list(actual.shape)} differs from pinned {list(expected.shape)}")
+    if actual.dtype != expected.dtype:
+        return Comparison(False, n_total=expected.size, n_mismatch=expected.size,
+                          message=f"dtype {actual.dtype} differs from pinned {expected.dtype}")
+    n = expected.size
+    if actual.dtype.kind not in "fiub":
+        return Comparison(False, n_total=n, n_mismatch=n, message=f"unsupported dtype {actual.dtype}")
+    abs_err, rel_err = _errors(actual, expected)
+    ulps = np.array(ulp_distance(actual, expected), dtype=object).reshape(expected.shape)
+    nan = np.isnan(actual.astype(np.float64)) | np.isnan(expected.astype(np.float64))
+    if policy.kind == "exact":
+        bad = (ulps != 0) | nan
+        if actual.dtype.kind == "f":
+            bad |= np.signbit(actual) != np.signbit(expected)  # -0.0 is not 0.0 bitwise
+    elif policy.kind == "ulp":
+        bad = (ulps > policy.ulps) | nan
+    else:
+        a, e = actual.astype(np.float64), expected.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            within = (np.abs(a - e) <= policy.atol + policy.rtol * np.abs(e)) | (a == e)  # a == e: equal infinities
+        bad = ~within | nan
+    n_bad = int(np.count_nonzero(bad))
+    ok = n_bad == 0
+    result = Comparison(ok, _max(abs_err), _max(rel_err), int(max(ulps.ravel().tolist(), default=0)), n_bad, n)
+    if not ok:
+        where = np.argwhere(bad)
+        first = tuple(int(i) for i in where[0]) if where.size and expected.ndim else ()
+        detail = f"first at index {list(first)}: got {actual[first]!r}, pinned {expected[first]!r}" if where.size else ""
+        nan_note = " (NaN present)" if nan.any() else ""
+        result.message = (f"{n_bad} of {n} elements outside {policy}{nan_note}; max abs error "
+                          f"{result.max_abs_error:.3g}, max {result.max_ulp} ULP; {detail}").rstrip("; ")
+    return result
+
+
+def compare_printed(actual, printed):
+    """Does ``actual`` round to the document's ``printed`` text? Text compares exactly; numbers at
+    the printed number of decimals (half a unit of the last printed digit, plus 1e-12 relative slack
+    for the decimal's own binary representation)."""
+    if isinstance(actual, str):
+        return Comparison(actual == printed, n_total=1, n_mismatch=int(actual != printed),
+                          message="" if actual == printed else f"text differs: got {actual!r}")
+    value = float(actual)
+    target = float(printed)
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    bound = 0.5 * 10.0 ** (-decimals) * (1 + 1e-12)
+    err = abs(value - target)
+    ok = math.isfinite(value) and err <= bound
+    return Comparison(ok, max_abs_error=err if math.isfinite(err) else None, n_total=1, n_mismatch=int(not ok),
+                      message="" if ok else f"{value!r} does not round to printed {printed} (off by {err:.3g}, "
+                                            f"allowed {bound:.3g})")

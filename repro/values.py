@@ -1,0 +1,50 @@
+"""Encoding of quantities as JSON data: dtype, shape and full-precision nested lists.
+
+Floats are written as Python ``float`` repr (17 significant digits at most, round-trips
+exactly, also for float32 values). Strings (error messages) are stored as text.
+"""
+
+import numpy as np
+
+__all__ = ["normalize", "encode", "decode", "SUPPORTED_DTYPES"]
+
+SUPPORTED_DTYPES = ("float64", "float32", "int64", "int32", "bool", "str")
+
+
+def normalize(value):
+    """A quantity as the harness handles it: a ``str`` or a NumPy array (0-d for scalars)."""
+    if isinstance(value, str):
+        return value
+    return np.asarray(value)
+
+
+def encode(value):
+    """``{"dtype", "shape", "value"}`` for a quantity; raises ValueError for unsupported dtypes."""
+    value = normalize(value)
+    if isinstance(value, str):
+        return {"dtype": "str", "shape": [], "value": value}
+    if value.dtype.name not in SUPPORTED_DTYPES:
+        raise ValueError(f"unsupported dtype {value.dtype}")
+    return {"dtype": value.dtype.name, "shape": list(value.shape), "value": value.tolist()}
+
+
+def decode(record):
+    """Inverse of :func:`encode`; raises ValueError (with the reason) when the record is malformed."""
+    dtype, shape, value = record["dtype"], record["shape"], record["value"]
+    if dtype == "str":
+        if not isinstance(value, str):
+            raise ValueError("dtype 'str' needs a text value")
+        return value
+    if dtype not in SUPPORTED_DTYPES:
+        raise ValueError(f"unsupported dtype {dtype!r} (one of {', '.join(SUPPORTED_DTYPES)})")
+    if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise ValueError(f"shape must be a list of non-negative integers, got {shape!r}")
+    try:
+        array = np.array(value, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"value does not convert to {dtype}: {exc}") from None
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        raise ValueError("value holds NaN (or null), which no policy accepts")
+    if list(array.shape) != shape:
+        raise ValueError(f"value has shape {list(array.shape)} but the record says {shape}")
+    return array
