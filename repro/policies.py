@@ -130,7 +130,8 @@ def compare(actual, expected, policy):
     else:
         a, e = actual.astype(np.float64), expected.astype(np.float64)
         with np.errstate(invalid="ignore", over="ignore"):
-            within = (np.abs(a - e) <= policy.atol + policy.rtol * np.abs(e)) | (a == e)  # a == e: equal infinities
+            within = np.isfinite(a) & np.isfinite(e) & (np.abs(a - e) <= policy.atol + policy.rtol * np.abs(e))
+        within |= a == e  # equal infinities
         bad = ~within | nan
     n_bad = int(np.count_nonzero(bad))
     ok = n_bad == 0

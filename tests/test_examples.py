@@ -1,0 +1,61 @@
+"""Every example x quantity against its committed pin, and the contract's quantity names."""
+
+import pytest
+
+from repro import registry
+from repro.policies import compare
+
+from .conftest import committed_pin, fresh_run, pinned_quantities
+
+CONTRACT_QUANTITIES = {
+    "feed_forward": ["hidden", "prediction", "loss"],
+    "activations": ["tanh", "relu", "linear", "softmax"],
+    "losses": ["mse", "mae", "binary_cross_entropy", "categorical_cross_entropy"],
+    "chain_rule": ["loss"] + [f"{kind}.{k}" for kind in ("fd_gradients", "analytic_gradients", "fd_updated_weights",
+                                                         "analytic_updated_weights") for k in range(4)],
+    "toy_backprop": ["losses", "prediction"] + [f"final_weights.{k}" for k in range(4)],
+    "learning_rate": [f"lr={lr}/{name}" for lr in ("0.01", "0.1", "1") for name in
+                      ("weight_trace", "bias_trace", "loss_trace", "loss_plus_trace", "gradient_trace")],
+    "notebook_332": ["original_error", "final_hidden_weights", "final_output_weights", "final_output",
+                     "loss_history"],
+    "xor_341": ["output"],
+    "cavar_single_layer": ["initial_weights", "output", "final_weights"],
+    "cavar_hidden_layer": ["initial_hidden_weights", "initial_output_weights", "errors", "final_output_weights",
+                           "final_hidden_weights"],
+}
+
+
+def test_every_example_is_in_the_contract_table():
+    assert set(registry.example_ids()) == set(CONTRACT_QUANTITIES)
+
+
+@pytest.mark.parametrize("example_id", list(CONTRACT_QUANTITIES))
+def test_example_produces_contract_quantities(example_id):
+    run = fresh_run(example_id)
+    assert run.error is None
+    missing = [q for q in CONTRACT_QUANTITIES[example_id] if q not in run.quantities]
+    assert not missing, f"{example_id} lacks contract quantities {missing}"
+
+
+@pytest.mark.parametrize("example_id,quantity", pinned_quantities(), ids=lambda v: str(v))
+def test_quantity_matches_pin(example_id, quantity):
+    run = fresh_run(example_id)
+    pinned = committed_pin(example_id).quantities[quantity]
+    policy, _ = registry.policy_for(registry.get(example_id), quantity)
+    assert pinned["policy"] == policy, "registry policy changed: run `backprop-repro pins update` and review"
+    result = compare(run.quantities[quantity], pinned["value"], policy)
+    assert result.passed, f"{example_id}:{quantity}: {result.message}"
+
+
+def test_learning_rate_shapes_and_dtypes():
+    q = fresh_run("learning_rate").quantities
+    for lr in ("0.01", "0.1", "1"):
+        assert q[f"lr={lr}/weight_trace"].shape == (1000,)
+        assert q[f"lr={lr}/weight_trace"].dtype.name == "float32"
+        assert q[f"lr={lr}/loss_trace"].dtype.name == "float64"
+
+
+def test_toy_weights_stay_float32_with_the_documents_shapes():
+    q = fresh_run("toy_backprop").quantities
+    assert [q[f"final_weights.{k}"].shape for k in range(4)] == [(2, 3), (3,), (3, 1), (1,)]
+    assert all(q[f"final_weights.{k}"].dtype.name == "float32" for k in range(4))
