@@ -157,8 +157,8 @@ CLAIMS = [
                        bool(np.all(get("learning_rate", "lr=1/gradient_trace")[3:] == 0))),
           "reproduced-with-caveat",
           caveat="stuck for a different reason than the text gives: at |w| = 12755 the float32 spacing (0.00098) "
-                 "exceeds the step 0.0001, so w + 0.0001 == w, the loss does not change and the gradient is "
-                 "exactly 0; no overflow occurs"),
+                 "is over twice the step 0.0001, so w + 0.0001 rounds back to w, the loss does not change and "
+                 "the gradient is exactly 0; no overflow occurs"),
     Claim("lr.gradient_sign", _D001, _LR,
           "\"the gradient is negative when the weight value is smaller than the optimal value while it is positive "
           "when the weight value is larger\"",
