@@ -42,6 +42,23 @@ def _first_sign_agreement(get, lr, epochs=10):
     return float(np.mean(np.sign(grads) == np.sign(before - 3.0)))
 
 
+def _measured(value, holds):
+    """(value, holds(value)): a measure that computes its value once."""
+    return value, bool(holds(value))
+
+
+def _code_over_formula(get, name):
+    """(chapter code / text formula, whether they agree) for a loss of the ``losses`` example."""
+    code, formula = get("losses", name), get("losses", f"formula/{name}")
+    return float(code / formula), bool(np.isclose(code, formula))
+
+
+def _max_error(get, example, quantity, target, bound):
+    """(max |value - target|, whether it is within bound) for an output array."""
+    error = float(np.max(np.abs(np.ravel(get(example, quantity)) - np.asarray(target))))
+    return error, error <= bound
+
+
 def _scale_free_error(get):
     worst = 0.0
     for k in range(4):
@@ -52,10 +69,9 @@ def _scale_free_error(get):
 
 
 def _derivative_misuse():
-    x = np.linspace(-4, 4, 81)
-    true = sigmoid(x) * (1 - sigmoid(x))
-    return float(np.max(np.abs(sigmoid_prime_from_output(x) - true))), \
-        float(np.max(np.abs(sigmoid_prime_from_output(sigmoid(x)) - true)))
+    """max |z (1 - z) - sigmoid'(z)| when z is the input, as the text's "for any given z" reads."""
+    z = np.linspace(-4, 4, 81)
+    return float(np.max(np.abs(sigmoid_prime_from_output(z) - sigmoid(z) * (1 - sigmoid(z)))))
 
 
 _XOR_PRINTED = np.array([0.00948343, 0.96761024, 0.96699946, 0.03871551])  # 003, "Putting in practice" output
@@ -91,7 +107,7 @@ CLAIMS = [
           "the chain rule gives the gradient that finite differences estimate, without extra forward passes",
           "max scale-free error |g - n| / (|g| + |n|) over all 13 parameters <= 1e-3 (forward-difference "
           "truncation ~ step * |f''| / 2, plus float32 rounding of w + 1e-4 of up to ulp(w) / 1e-4)",
-          ("chain_rule",), lambda get: (_scale_free_error(get), _scale_free_error(get) <= 1e-3), "reproduced"),
+          ("chain_rule",), lambda get: _measured(_scale_free_error(get), lambda e: e <= 1e-3), "reproduced"),
     Claim("activations.softmax_range", _D001, "Activation functions in code",
           "the softmax code will \"force all the values to be in between 0 and 1\"",
           "every softmax value on the grid lies in [0, 1] (measured: NaN entries of the chapter's softmax at "
@@ -104,18 +120,13 @@ CLAIMS = [
     Claim("losses.bce_mean", _D001, "Loss functions in code / Calculating loss during categorical variable prediction",
           "binary cross-entropy is the mean over the m data points (the formula) and the code implements it",
           "chapter code / formula == 1 (measured: the ratio, with m = 4)", ("losses",),
-          lambda get: (float(get("losses", "binary_cross_entropy") / get("losses", "formula/binary_cross_entropy")),
-                       bool(np.isclose(get("losses", "binary_cross_entropy"),
-                                       get("losses", "formula/binary_cross_entropy")))),
+          lambda get: _code_over_formula(get, "binary_cross_entropy"),
           "not-reproduced",
           explanation="the code takes np.mean of a full np.sum, a scalar: it returns the sum, m times the mean"),
     Claim("losses.cce_mean", _D001, "Loss functions in code / Calculating loss during categorical variable prediction",
           "categorical cross-entropy is the mean over the m rows (the formula) and the code implements it",
           "chapter code / formula == 1 (measured: the ratio, with m = 3 rows)", ("losses",),
-          lambda get: (float(get("losses", "categorical_cross_entropy")
-                             / get("losses", "formula/categorical_cross_entropy")),
-                       bool(np.isclose(get("losses", "categorical_cross_entropy"),
-                                       get("losses", "formula/categorical_cross_entropy")))),
+          lambda get: _code_over_formula(get, "categorical_cross_entropy"),
           "not-reproduced",
           explanation="the code takes np.mean of a full np.sum, a scalar: it returns the sum over rows, m times "
                       "the mean"),
@@ -164,8 +175,8 @@ CLAIMS = [
           "when the weight value is larger\"",
           "sign(gradient) == sign(weight - 3) in each of the 10 printed epochs at lr 0.01 and 0.1 (measured: share "
           "of those 20 epochs)", ("learning_rate",),
-          lambda get: ((_first_sign_agreement(get, 0.01) + _first_sign_agreement(get, 0.1)) / 2,
-                       _first_sign_agreement(get, 0.01) == 1.0 and _first_sign_agreement(get, 0.1) == 1.0),
+          lambda get: _measured((_first_sign_agreement(get, 0.01) + _first_sign_agreement(get, 0.1)) / 2,
+                                lambda share: share == 1.0),
           "not-reproduced",
           explanation="the sign also depends on the bias: at lr 0.1, epoch 8 starts at w = 2.91 < 3 with b = 0.68 "
                       "above its optimum 0, and the weight's gradient is +2.63"),
@@ -181,16 +192,14 @@ CLAIMS = [
           "after 1500 iterations the network prints [0.00948343, 0.96761024, 0.96699946, 0.03871551]",
           "the pinned seeded run lands within 0.05 of every printed value (measured: max |seeded - printed|)",
           ("xor_341",),
-          lambda get: (float(np.max(np.abs(get("xor_341", "output").ravel() - _XOR_PRINTED))),
-                       bool(np.max(np.abs(get("xor_341", "output").ravel() - _XOR_PRINTED)) <= 0.05)),
+          lambda get: _max_error(get, "xor_341", "output", _XOR_PRINTED, 0.05),
           "reproduced-with-caveat",
           caveat="the document draws unseeded weights, so its digits cannot be reproduced; the pin uses "
                  "RandomState(0) and `backprop-repro sweep xor_341` asks whether the printout is typical"),
     Claim("xor_341.converges", _D003, "Putting in practice",
           "\"the predictions converged on the true values\"",
           "every output of the pinned run within 0.05 of its target (measured: max error)", ("xor_341",),
-          lambda get: (float(np.max(np.abs(get("xor_341", "output").ravel() - np.array([0, 1, 1, 0])))),
-                       bool(np.max(np.abs(get("xor_341", "output").ravel() - np.array([0, 1, 1, 0]))) <= 0.05)),
+          lambda get: _max_error(get, "xor_341", "output", [0, 1, 1, 0], 0.05),
           "reproduced"),
     Claim("cavar.iterations", _D004, "cell In [19] and the text before it",
           "\"We will loop now 60,000 times to optimize the weights\"",
@@ -202,15 +211,13 @@ CLAIMS = [
     Claim("cavar.sigmoid_prime", _D004, "cell In [24] and the text before it",
           "sigmoid_prime \"returns the derivative of the sigmoid for any given z\"",
           "max |z (1 - z) - sigmoid'(z)| on z in [-4, 4] below 1e-12 (measured: that maximum)", (),
-          lambda get: (_derivative_misuse()[0], _derivative_misuse()[0] < 1e-12), "not-reproduced",
+          lambda get: _measured(_derivative_misuse(), lambda e: e < 1e-12), "not-reproduced",
           explanation="z (1 - z) is the derivative only when z is the sigmoid's output; the code always passes "
                       "outputs (l1, l2), where it is exact, so training is unaffected"),
     Claim("cavar.single_layer_learns", _D004, "cells In [28] to In [31]",
           "the single-layer network learns the table (outputs 0, 0, 1, 1)",
           "every output of the last pass within 0.05 of its target (measured: max error)", ("cavar_single_layer",),
-          lambda get: (float(np.max(np.abs(get("cavar_single_layer", "output").ravel() - np.array([0, 0, 1, 1])))),
-                       bool(np.max(np.abs(get("cavar_single_layer", "output").ravel() - np.array([0, 0, 1, 1])))
-                            <= 0.05)), "reproduced"),
+          lambda get: _max_error(get, "cavar_single_layer", "output", [0, 0, 1, 1], 0.05), "reproduced"),
     Claim("cavar.hidden_layer_learns", _D004, "cell In [19]",
           "the hidden layer lets the network learn XOR: the printed error falls (the printout is lost here)",
           "the 10 printed mean absolute errors fall monotonically, the last below 0.01 (measured: last)",
