@@ -103,6 +103,20 @@ _EXAMPLES = [
              ("*", "close:rtol=1e-9,atol=1e-12", F64_TRACE))),
 ]
 
+_ROUNDING_NOISE = ("an approximation error dominated by rounding noise (float32 throughout, or tiny steps): a "
+                   "last-bit change of exp moves it by its own size; the pin guards its order of magnitude, the "
+                   "grade and best eps are gated exactly")
+_EXAMPLES.append(
+    Example("gradient_check", (_D001, _D002, _D003, _D004), "Gradient descent in code; Implementing backpropagation "
+            "using the chain rule", "chain rule vs the chapter's and vectorized central finite differences on every "
+            "document network, float64 and float32, with an eps sweep 1e-1..1e-10",
+            (("*/grade", "exact", "a grade (pass / warn / fail) against the thresholds of the example's docstring"),
+             ("eps_sweep/steps", "exact", "powers of ten, written by the example"),
+             ("*/best_eps", "exact", "the step of the smallest error: one of the ten sweep steps"),
+             ("*/float64/fd_chapter/error", "close:rtol=1e-3,atol=0",
+              "truncation-dominated (h f''/2f' with h = 1e-4): stable to many digits, 1e-3 leaves last-bit room"),
+             ("*", "close:rtol=0.5,atol=1e-12", _ROUNDING_NOISE))))
+
 EXAMPLES = {example.id: example for example in _EXAMPLES}
 
 

@@ -16,7 +16,7 @@ def test_all_ten_examples_and_no_failures(full_check):
     assert code == 0, [r for r in record["results"] if r["status"] != "pass"]
     assert {e["example"] for e in record["examples"]} == {
         "feed_forward", "activations", "losses", "chain_rule", "toy_backprop", "learning_rate", "notebook_332",
-        "xor_341", "cavar_single_layer", "cavar_hidden_layer"}
+        "xor_341", "cavar_single_layer", "cavar_hidden_layer", "gradient_check"}
 
 
 @pytest.mark.parametrize("index", range(len(DOCUMENT_VALUES)),

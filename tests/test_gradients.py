@@ -73,3 +73,57 @@ def test_fd_gradient_is_exactly_zero_where_float32_spacing_exceeds_the_step():
     # rounding swallows the step once half the spacing exceeds it: from |w| = 2048 on (spacing 2.4e-4)
     assert np.float32(np.float64(np.float32(2048)) + 1e-4) == 2048
     assert np.float32(np.float64(np.float32(2047)) + 1e-4) != 2047
+
+
+# --- reference_impl.gradients: three methods on every document network --------------------------------------
+
+from reference_impl import gradients as G  # noqa: E402
+from reference_impl.examples import gradient_check  # noqa: E402
+
+ALL_NETWORKS = ["231", "341", "332", "31", "11", "mlp7"]
+
+
+@pytest.mark.parametrize("name", ALL_NETWORKS)
+def test_methods_return_the_parameters_shapes(name):
+    net, params, x, y = G.problem(name)
+    for method in (G.chain_rule, G.fd_chapter, G.fd_central_vectorized):
+        assert [g.shape for g in method(net, params, x, y)] == [p.shape for p in params]
+
+
+@pytest.mark.parametrize("name", ALL_NETWORKS)
+def test_chain_rule_matches_oracle_on_every_network(name):
+    net, params, x, y = G.problem(name)
+    oracle = central_difference(lambda ps: G.loss(net, ps, x, y), params)
+    assert gradient_check.scale_free_error(G.chain_rule(net, params, x, y), oracle) <= ORACLE_TOL
+
+
+@pytest.mark.parametrize("name", ALL_NETWORKS)
+def test_vectorized_central_equals_a_loop_of_full_forward_passes(name):
+    """The batched perturbations compute what one full forward pass per perturbed network computes."""
+    net, params, x, y = G.problem(name)
+    h = 1e-6
+    looped = central_difference(lambda ps: G.loss(net, ps, x, y), params, step=h)
+    assert gradient_check.scale_free_error(G.fd_central_vectorized(net, params, x, y, step=h), looped) <= 1e-8
+
+
+@pytest.mark.parametrize("name", ALL_NETWORKS)
+def test_fd_chapter_is_the_chapters_update_weights(name):
+    net, params, x, y = G.problem(name)
+    manual = forward_difference_gradients(lambda xs, ys, ps: G.loss(net, ps, xs, ys), x, y, params)
+    for a, b in zip(G.fd_chapter(net, params, x, y), manual):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_gradient_check_grades_a_wrong_gradient_as_fail():
+    net, params, x, y = G.problem("231")
+    right = G.chain_rule(net, params, x, y)
+    wrong = [g * (1 if k else -1) for k, g in enumerate(right)]   # one sign flipped
+    error = gradient_check.scale_free_error(right, G.fd_central_vectorized(net, params, x, y))
+    assert gradient_check.grade(error, "float64", "fd_central_vectorized") == "pass"
+    error = gradient_check.scale_free_error(wrong, G.fd_central_vectorized(net, params, x, y))
+    assert gradient_check.grade(error, "float64", "fd_central_vectorized") == "fail"
+
+
+def test_unknown_network_is_a_clear_error():
+    with pytest.raises(KeyError, match="unknown network"):
+        G.problem("999")

@@ -1,0 +1,234 @@
+"""Three ways to the gradient of the documents' networks: the chapter's finite differences,
+central differences vectorized over parameters, and chain-rule backprop.
+
+Networks are dense, with at most one sigmoid hidden layer (every network of the documents):
+
+==========  =====================  ======  ========  ==============================================
+name        layers                 biases  output    source
+==========  =====================  ======  ========  ==============================================
+``231``     2-3-1                  yes     linear    001 / 000, the toy network
+``341``     3-4-1                  no      sigmoid   003 (and 004's hidden-layer network)
+``332``     3-3-2                  no      sigmoid   002
+``31``      3-1                    no      sigmoid   004, the single-layer network
+``11``      1-1                    yes     linear    001, the learning-rate fit of y = 3x
+``mlp``     10-H-1, any width H    yes     linear    ours, for the cost-scaling sweep
+==========  =====================  ======  ========  ==============================================
+
+Parameters are a list of arrays in the chapter's order and layout: ``[W1 (in, hidden), b1,
+W2 (hidden, out), b2]`` (biases omitted where the network has none; a network without a hidden
+layer has ``[W (in, out), b]``). The loss is the mean squared error over all outputs, the
+chapter's ``feed_forward``. All three methods return float arrays of the parameters' shapes.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import sigmoid
+from .finite_differences import STEP, forward_difference_gradients
+
+__all__ = ["Network", "NETWORKS", "mlp", "loss", "forward", "chain_rule", "fd_chapter", "fd_central_vectorized",
+           "n_params", "problem"]
+
+
+@dataclass(frozen=True)
+class Network:
+    """A dense network: layer sizes, whether it has biases, its output activation."""
+
+    name: str
+    sizes: tuple          # (n_in, n_out) or (n_in, n_hidden, n_out)
+    bias: bool
+    output: str           # "linear" | "sigmoid"
+
+    @property
+    def hidden(self):
+        return len(self.sizes) == 3
+
+    def shapes(self):
+        shapes = []
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
+            shapes.append((fan_in, fan_out))
+            if self.bias:
+                shapes.append((fan_out,))
+        return shapes
+
+
+NETWORKS = {
+    "231": Network("231", (2, 3, 1), True, "linear"),
+    "341": Network("341", (3, 4, 1), False, "sigmoid"),
+    "332": Network("332", (3, 3, 2), False, "sigmoid"),
+    "31": Network("31", (3, 1), False, "sigmoid"),
+    "11": Network("11", (1, 1), True, "linear"),
+}
+
+
+def mlp(width, n_in=10):
+    """The general dense sigmoid network n_in-width-1 used for the scaling sweep."""
+    return Network(f"mlp{width}", (n_in, width, 1), True, "linear")
+
+
+def n_params(net):
+    return int(sum(np.prod(s) for s in net.shapes()))
+
+
+def _layers(net, params):
+    """(W1, b1, W2, b2) with None for absent pieces (W1, b1 None without a hidden layer)."""
+    params = list(params)
+    if not net.bias:
+        params = [p for pair in zip(params, [None] * len(params)) for p in pair]
+    if not net.hidden:
+        params = [None, None] + params
+    return params
+
+
+def _activate(net, pre):
+    return sigmoid(pre) if net.output == "sigmoid" else pre
+
+
+def forward(net, params, x):
+    """The network's output for inputs ``x`` (m, n_in)."""
+    w1, b1, w2, b2 = _layers(net, params)
+    a = x
+    if net.hidden:
+        a = x @ w1
+        if b1 is not None:
+            a = a + b1
+        a = sigmoid(a)
+    pre = a @ w2
+    if b2 is not None:
+        pre = pre + b2
+    return _activate(net, pre)
+
+
+def loss(net, params, x, y):
+    """Mean squared error over all outputs, as the chapter's ``feed_forward`` computes it."""
+    return np.mean(np.square(forward(net, params, x) - y))
+
+
+def chain_rule(net, params, x, y):
+    """Analytic gradients by backprop: one forward and one backward pass."""
+    w1, b1, w2, b2 = _layers(net, params)
+    a = x
+    if net.hidden:
+        pre1 = x @ w1
+        if b1 is not None:
+            pre1 = pre1 + b1
+        a = sigmoid(pre1)
+    pre2 = a @ w2
+    if b2 is not None:
+        pre2 = pre2 + b2
+    out = _activate(net, pre2)
+    d_pre2 = (2.0 / out.size) * (out - y)                 # dL/dout of mean((out - y)^2)
+    if net.output == "sigmoid":
+        d_pre2 = d_pre2 * out * (1 - out)
+    grads = [a.T @ d_pre2] + ([d_pre2.sum(axis=0)] if b2 is not None else [])
+    if net.hidden:
+        d_pre1 = (d_pre2 @ w2.T) * a * (1 - a)
+        grads = [x.T @ d_pre1] + ([d_pre1.sum(axis=0)] if b1 is not None else []) + grads
+    return grads
+
+
+def fd_chapter(net, params, x, y, step=STEP):
+    """The chapter's finite differences, faithfully: a deep copy and a forward pass per parameter,
+    forward difference with step 1e-4 (:mod:`reference_impl.finite_differences`)."""
+    return forward_difference_gradients(lambda xs, ys, ps: loss(net, ps, xs, ys), x, y, params, step)
+
+
+def _output_layer_losses(net, a, pre2, y, shift):
+    """Losses with each weight (and bias) of the last layer shifted by ``shift``, all at once.
+
+    ``a`` (m, fan_in) feeds the layer; W[j, k] + s only moves output column k by s * a[:, j], so
+    the loss is the other columns' error plus the moved column's. Returns (fan_in [+1], n_out).
+    """
+    m, n_out = pre2.shape
+    a_aug = np.concatenate([a, np.ones((m, 1), a.dtype)], axis=1) if net.bias else a
+    moved = pre2[:, None, :] + shift * a_aug[:, :, None]          # (m, fan_in+, n_out)
+    moved_cols = np.sum(np.square(_activate(net, moved) - y[:, None, :]), axis=0)
+    base_cols = np.sum(np.square(_activate(net, pre2) - y), axis=0)
+    return (base_cols.sum() - base_cols + moved_cols) / (m * n_out)
+
+
+def _hidden_layer_losses(net, x, pre1, w2, b2, y, shift):
+    """Losses with each weight (and bias) of the hidden layer shifted by ``shift``, all at once.
+
+    W1[i, j] + s only moves hidden unit j by s * x[:, i]; the output moves by that unit's change
+    times W2[j, :]. Returns (n_in [+1], n_hidden).
+    """
+    m = x.shape[0]
+    x_aug = np.concatenate([x, np.ones((m, 1), x.dtype)], axis=1) if net.bias else x
+    hidden = sigmoid(pre1)
+    pre2 = hidden @ w2 + (b2 if b2 is not None else 0)
+    moved_hidden = sigmoid(pre1[:, None, :] + shift * x_aug[:, :, None])       # (m, n_in+, H)
+    delta = moved_hidden - hidden[:, None, :]
+    moved_pre2 = pre2[:, None, None, :] + delta[..., None] * w2                 # (m, n_in+, H, n_out)
+    err = _activate(net, moved_pre2) - y[:, None, None, :]
+    return np.mean(np.square(err), axis=(0, 3))
+
+
+def _split(net, block):
+    """Split a (fan_in [+1], fan_out) block into the weight and (if any) bias gradients."""
+    return [block[:-1], block[-1]] if net.bias else [block]
+
+
+def fd_central_vectorized(net, params, x, y, step=None):
+    """Central differences for every parameter at once: all 2P perturbed networks evaluated in
+    batched array operations (each perturbation only moves one pre-activation column, so the
+    batch costs O(P * m) rather than O(P^2)). Default step: 1e-6 in float64, 1e-3 in float32
+    (about the cube root of the machine epsilon)."""
+    dtype = np.result_type(*params)
+    if step is None:
+        step = 1e-3 if dtype == np.float32 else 1e-6
+    step = dtype.type(step)
+    w1, b1, w2, b2 = _layers(net, params)
+    if net.hidden:
+        pre1 = x @ w1 + (b1 if b1 is not None else 0)
+        a = sigmoid(pre1)
+    else:
+        a = x
+    pre2 = a @ w2 + (b2 if b2 is not None else 0)
+    out_grad = (_output_layer_losses(net, a, pre2, y, step)
+                - _output_layer_losses(net, a, pre2, y, -step)) / (2 * step)
+    grads = _split(net, out_grad)
+    if net.hidden:
+        hid_grad = (_hidden_layer_losses(net, x, pre1, w2, b2, y, step)
+                    - _hidden_layer_losses(net, x, pre1, w2, b2, y, -step)) / (2 * step)
+        grads = _split(net, hid_grad) + grads
+    return grads
+
+
+def problem(name, dtype=np.float64):
+    """(network, parameters, inputs, targets) of a document network (or ``mlp<H>``), cast to ``dtype``.
+
+    The data and starting weights are the documents' own: 001's toy weights (231), 002's weights
+    read as (to, from) and so transposed to (in, out) (332), 003's XOR data with RandomState(0)
+    draws (341), 004's single-layer data with seed 1 (31), 001's y = 3x at w = b = 0 (11).
+    """
+    from .examples import _toy_network, notebook_332, xor_341
+
+    if name == "231":
+        net, params = NETWORKS[name], _toy_network.initial_weights()
+        x, y = _toy_network.INPUTS, _toy_network.TARGETS
+    elif name == "341":
+        net, params = NETWORKS[name], list(xor_341.initial_weights(np.random.RandomState(0)))
+        x, y = xor_341.X, xor_341.Y
+    elif name == "332":
+        hidden, output = notebook_332.initial_weights()
+        net, params = NETWORKS[name], [hidden.T, output.T]
+        x, y = notebook_332.INPUTS[None, :], notebook_332.EXPECTED_OUTPUT[None, :]
+    elif name == "31":
+        net = NETWORKS[name]
+        params = [np.random.RandomState(1).random_sample((3, 1)) * np.sqrt(2.0 / 3)]
+        x, y = xor_341.X, np.array([[0, 0, 1, 1]]).T
+    elif name == "11":
+        net, params = NETWORKS[name], [np.zeros((1, 1)), np.zeros((1,))]
+        x, y = np.array([[1], [2], [3], [4]]), np.array([[3], [6], [9], [12]])
+    elif name.startswith("mlp"):
+        width = int(name[3:])
+        net = mlp(width)
+        rng = np.random.RandomState(width)
+        x, y = rng.standard_normal((16, net.sizes[0])), rng.standard_normal((16, 1))
+        params = [rng.standard_normal(s) / np.sqrt(s[0] if len(s) == 2 else 1) for s in net.shapes()]
+    else:
+        raise KeyError(f"unknown network {name!r}: one of {', '.join(NETWORKS)} or mlp<width>")
+    cast = [np.asarray(p, dtype=dtype) for p in params]
+    return net, cast, np.asarray(x, dtype=dtype), np.asarray(y, dtype=dtype)
