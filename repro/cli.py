@@ -156,6 +156,25 @@ def cmd_pins_update(args):
     return EXIT_REGRESSION if changed or failed else EXIT_OK
 
 
+def cmd_bench(args):
+    from . import bench
+
+    out = _writable_dir(args.out, "--out")
+    json_path = bench.run_benchmarks(out, args.quick, args.benchmarks, progress=None if args.quiet else _say)
+    table = bench.bench_table(json_path)
+    scaling = bench.fit_scaling(table)
+    gate_list = bench.gates(table, scaling)
+    bench.write_outputs(out, table, scaling, gate_list)
+    print("\n".join(bench.summary(table)))
+    for row in scaling.itertuples():
+        print(f"scaling {row.method:<24} exponent {row.exponent:5.2f}  R^2 {row.r2:.3f}  (P {row.p_min}..{row.p_max})")
+    for g in gate_list:
+        print(f"gate {g.name} [{g.subject}]: measured {g.measured:.3g}, threshold {g.threshold:g}: "
+              f"{'pass' if g.passed else 'FAIL'} {g.note}".rstrip())
+    print(f"wrote {out / 'bench.csv'}, {out / 'bench.json'}, {out / 'scaling.csv'}, {out / 'gates.csv'}")
+    return EXIT_OK if all(g.passed for g in gate_list) else EXIT_REGRESSION
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="backprop-repro", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -168,6 +187,12 @@ def build_parser():
     check.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
     check.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     check.set_defaults(func=cmd_check)
+    bench_parser = sub.add_parser("bench", help="finite differences vs chain rule: timings, scaling fits, gates")
+    bench_parser.add_argument("--quick", action="store_true", help="fewer widths and shorter rounds (<= 60 s)")
+    bench_parser.add_argument("--out", default="reports/bench", help="output directory (default reports/bench)")
+    bench_parser.add_argument("--benchmarks", default="benchmarks", help="benchmark suite directory")
+    bench_parser.add_argument("--quiet", action="store_true", help="no pytest output")
+    bench_parser.set_defaults(func=cmd_bench)
     pins_parser = sub.add_parser("pins", help="manage pins")
     pins_sub = pins_parser.add_subparsers(dest="pins_command", required=True)
     update = pins_sub.add_parser("update", help="regenerate pins, print what changed, exit 1 if anything did")

@@ -1,0 +1,78 @@
+"""The benchmark gates and scaling fit, on fabricated timings (never on wall-clock of this machine)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from repro import bench
+from repro.cli import main
+
+
+def fabricated(chain_ratio=1.5, fd_exponent=1.0, extra=()):
+    rows = []
+    for network in bench.DOCUMENT_NETWORKS:
+        rows.append({"network": network, "n_params": 13, "method": "forward", "median_s": 1e-5})
+        rows.append({"network": network, "n_params": 13, "method": "chain_rule", "median_s": 1e-5 * chain_ratio})
+    for p in (13, 121, 1201, 12001):
+        rows.append({"network": f"mlp{p}", "n_params": p, "method": "fd_chapter", "median_s": 1e-5 * p ** fd_exponent})
+        rows.append({"network": f"mlp{p}", "n_params": p, "method": "chain_rule", "median_s": 2e-5 * p ** 0.3})
+    rows.extend(extra)
+    table = pd.DataFrame(rows)
+    for column in ("iqr_s", "rounds", "mean_s", "min_s"):
+        table[column] = 0
+    return table
+
+
+def test_fit_recovers_a_known_exponent():
+    scaling = bench.fit_scaling(fabricated(fd_exponent=1.25))
+    fd = scaling[scaling.method == "fd_chapter"].iloc[0]
+    assert fd.exponent == pytest.approx(1.25) and fd.r2 == pytest.approx(1.0)
+
+
+def test_gates_pass_on_good_timings():
+    table = fabricated()
+    assert all(g.passed for g in bench.gates(table, bench.fit_scaling(table)))
+
+
+def test_chain_rule_gate_fails_when_backprop_costs_more_than_3_forward_passes():
+    table = fabricated(chain_ratio=3.5)
+    failed = [g for g in bench.gates(table, bench.fit_scaling(table)) if not g.passed]
+    assert {g.name for g in failed} == {"chain_rule_vs_forward"} and len(failed) == len(bench.DOCUMENT_NETWORKS)
+
+
+def test_fd_exponent_gate_fails_below_0_8():
+    table = fabricated(fd_exponent=0.6)
+    failed = [g for g in bench.gates(table, bench.fit_scaling(table)) if not g.passed]
+    assert [g.name for g in failed] == ["fd_chapter_exponent"]
+
+
+def test_missing_measurements_fail_the_gates_rather_than_pass():
+    table = fabricated()
+    table = table[~((table.network == "231") & (table.method == "chain_rule"))]
+    table = table[table.method != "fd_chapter"]
+    failed = {(g.name, g.subject) for g in bench.gates(table, bench.fit_scaling(table)) if not g.passed}
+    assert failed == {("chain_rule_vs_forward", "231"), ("fd_chapter_exponent", "width sweep")}
+
+
+def test_bench_table_reads_pytest_benchmark_json(tmp_path):
+    data = {"benchmarks": [{"extra_info": {"network": "231", "n_params": 13, "method": "forward"},
+                            "stats": {"median": 1e-5, "iqr": 1e-7, "rounds": 100, "mean": 1.1e-5, "min": 9e-6}}]}
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    table = bench.bench_table(path)
+    assert list(table.columns[:6]) == ["network", "n_params", "method", "median_s", "iqr_s", "rounds"]
+    assert table.iloc[0].median_s == 1e-5
+
+
+def test_bench_without_a_suite_is_bad_input(tmp_path, capsys):
+    code = main(["bench", "--quick", "--out", str(tmp_path / "o"), "--benchmarks", str(tmp_path / "none")])
+    assert code == 2 and "--benchmarks" in capsys.readouterr().err
+
+
+def test_fabricated_speedup_in_summary():
+    table = fabricated()
+    lines = bench.summary(table)
+    assert any("chain_rule/forward 1.50" in line for line in lines)
+    assert np.isfinite(bench.fit_scaling(table).exponent).all()
