@@ -42,6 +42,21 @@ def test_document_network(benchmark, name, method):
     _bench(benchmark, lambda: METHODS[method](net, params, x, y), heavy=False)
 
 
+def _predict_fd_chapter(width):
+    """Extrapolate one chapter gradient's time from the widths measured so far, with the local exponent
+    of the last two (the cost grows faster than P once each forward pass itself grows with P)."""
+    measured = sorted(w for w in _last_fd_chapter if w < width)
+    if not measured:
+        return None
+    w1 = measured[-1]
+    exponent = 1.0
+    if len(measured) >= 2:
+        w0 = measured[-2]
+        exponent = max(1.0, np.log(_last_fd_chapter[w1] / _last_fd_chapter[w0])
+                       / np.log((12 * w1 + 1) / (12 * w0 + 1)))
+    return _last_fd_chapter[w1] * ((12 * width + 1) / (12 * w1 + 1)) ** exponent
+
+
 def _widths(quick):
     return WIDTHS_QUICK if quick else WIDTHS_FULL
 
@@ -57,10 +72,8 @@ def test_scaling(benchmark, quick, index, method):
     fn = lambda: METHODS[method](net, params, x, y)  # noqa: E731
     heavy = False
     if method == "fd_chapter":
-        smaller = [w for w in _last_fd_chapter if w < width]
-        if smaller:
-            w0 = max(smaller)
-            predicted = _last_fd_chapter[w0] * (12 * width + 1) / (12 * w0 + 1)
+        predicted = _predict_fd_chapter(width)
+        if predicted is not None:
             if predicted > FD_CHAPTER_LIMIT_S:
                 pytest.skip(f"one chapter gradient would take ~{predicted:.1f} s > {FD_CHAPTER_LIMIT_S} s")
         start = time.perf_counter()
