@@ -9,9 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from . import __version__, atomic, pins, registry, runner
+from . import __version__, atomic, pins, registry, report, runner
 from .environment import fingerprint
 from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION, BadInput
 
@@ -45,29 +43,10 @@ def _pins_dir(path, must_exist):
     return path
 
 
-def _summarise(value):
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    text = json.dumps(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def write_outputs(record, out):
-    """results.json, comparison.csv, document_values.csv and claims.csv, each written atomically."""
+def write_outputs(record, out, bench_dir=None):
+    """results.json, then the report (index.html and the CSV tables) rendered from it; all atomic."""
     atomic.write_text(out / "results.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
-    rows = [{**{k: r[k] for k in ("example", "quantity", "dtype", "policy", "status", "max_abs_error",
-                                  "max_rel_error", "max_ulp", "n_mismatch")},
-             "shape": "x".join(map(str, r["shape"] or [])) if r["shape"] is not None else "",
-             "actual": _summarise(r["actual"]), "expected": _summarise(r["expected"]), "message": r["message"]}
-            for r in record["results"]]
-    columns = ["example", "quantity", "dtype", "shape", "policy", "status", "max_abs_error", "max_rel_error",
-               "max_ulp", "n_mismatch", "actual", "expected", "message"]
-    atomic.write_text(out / "comparison.csv", pd.DataFrame(rows, columns=columns).to_csv(index=False))
-    dv = pd.DataFrame(record["document_values"]).drop(columns=["actual"], errors="ignore")
-    atomic.write_text(out / "document_values.csv", dv.to_csv(index=False))
-    atomic.write_text(out / "claims.csv", pd.DataFrame(record["claims"]).to_csv(index=False))
+    return report.write_report([record], out, bench_dir)
 
 
 def _print_check_summary(record):
@@ -116,12 +95,20 @@ def cmd_check(args):
     out = _writable_dir(args.out, "--out")
     pins_dir = _pins_dir(args.pins, must_exist=False)
     record, code = runner.check(args.ids, pins_dir, progress=None if args.quiet else _say)
-    write_outputs(record, out)
+    write_outputs(record, out, args.bench)
     _print_check_summary(record)
-    print(f"wrote {out / 'results.json'}, {out / 'comparison.csv'}, {out / 'document_values.csv'}, "
-          f"{out / 'claims.csv'}")
+    print(f"wrote {out / 'results.json'}, {out / 'index.html'}, {out / 'comparison.csv'}, "
+          f"{out / 'document_values.csv'}, {out / 'claims.csv'}")
     print("PASS: everything holds" if code == EXIT_OK else "FAIL: regression (exit 1); see the lines above")
     return code
+
+
+def cmd_report(args):
+    records = [report.load_results(path) for path in args.results]
+    out = _writable_dir(args.out, "--out")
+    index = report.write_report(records, out, args.bench)
+    print(f"wrote {index}, {out / 'comparison.csv'}, {out / 'document_values.csv'}, {out / 'claims.csv'}")
+    return EXIT_OK
 
 
 def cmd_pins_update(args):
@@ -186,6 +173,7 @@ def build_parser():
     check.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     check.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
     check.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    check.add_argument("--bench", default=None, help="a `bench --out` directory to include in the report")
     check.set_defaults(func=cmd_check)
     bench_parser = sub.add_parser("bench", help="finite differences vs chain rule: timings, scaling fits, gates")
     bench_parser.add_argument("--quick", action="store_true", help="fewer widths and shorter rounds (<= 60 s)")
@@ -193,6 +181,11 @@ def build_parser():
     bench_parser.add_argument("--benchmarks", default="benchmarks", help="benchmark suite directory")
     bench_parser.add_argument("--quiet", action="store_true", help="no pytest output")
     bench_parser.set_defaults(func=cmd_bench)
+    report_parser = sub.add_parser("report", help="render HTML + CSV from one or more results.json files")
+    report_parser.add_argument("results", nargs="+", metavar="RESULTS", help="results.json files")
+    report_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    report_parser.add_argument("--bench", default=None, help="a `bench --out` directory to include")
+    report_parser.set_defaults(func=cmd_report)
     pins_parser = sub.add_parser("pins", help="manage pins")
     pins_sub = pins_parser.add_subparsers(dest="pins_command", required=True)
     update = pins_sub.add_parser("update", help="regenerate pins, print what changed, exit 1 if anything did")

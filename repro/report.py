@@ -1,0 +1,142 @@
+"""``backprop-repro report``: HTML and CSV from stored results only (never re-running examples).
+
+Writes ``index.html`` (self-contained: inline CSS and PNG figures, no scripts, no network),
+``comparison.csv`` (one row per quantity), ``document_values.csv`` and ``claims.csv``; with a
+benchmark directory (``bench.csv``, ``scaling.csv``, ``gates.csv``) also the benchmark table and
+the scaling plot. Every string from a results file is escaped (Jinja2 autoescape). All writes are
+atomic.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from . import atomic, figures
+from .errors import BadInput
+
+__all__ = ["load_results", "write_tables", "write_report", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+COMPARISON_COLUMNS = ["example", "quantity", "dtype", "shape", "policy", "status", "max_abs_error",
+                      "max_rel_error", "max_ulp", "n_mismatch", "actual", "expected", "message"]
+
+
+def load_results(path):
+    """A results.json record; BadInput naming the file for anything unreadable or of another schema."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read results file ({exc.strerror or exc}); pass a results.json written by "
+                       f"`backprop-repro check`") from None
+    except ValueError as exc:
+        raise BadInput(f"{path}: not valid JSON ({exc}); pass a results.json written by `backprop-repro check`") \
+            from None
+    if not isinstance(record, dict) or record.get("schema_version") != SCHEMA_VERSION:
+        found = record.get("schema_version") if isinstance(record, dict) else None
+        raise BadInput(f"{path}: schema_version is {found!r}, this tool reads {SCHEMA_VERSION}; regenerate it with "
+                       f"`backprop-repro check`")
+    for key in ("environment", "results", "claims"):
+        if key not in record:
+            raise BadInput(f"{path}: missing key {key!r}; regenerate it with `backprop-repro check`")
+    return record
+
+
+def _summarise(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _comparison_frame(record):
+    rows = [{**{k: r.get(k) for k in COMPARISON_COLUMNS},
+             "shape": "x".join(map(str, r["shape"])) if r.get("shape") is not None else "",
+             "actual": _summarise(r.get("actual")), "expected": _summarise(r.get("expected"))}
+            for r in record["results"]]
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def write_tables(record, out):
+    """comparison.csv, document_values.csv and claims.csv of one results record."""
+    atomic.write_text(out / "comparison.csv", _comparison_frame(record).to_csv(index=False))
+    dv = pd.DataFrame(record.get("document_values", [])).drop(columns=["actual"], errors="ignore")
+    atomic.write_text(out / "document_values.csv", dv.to_csv(index=False))
+    atomic.write_text(out / "claims.csv", pd.DataFrame(record["claims"]).to_csv(index=False))
+
+
+def _fmt(value):
+    """Numbers for people: 4 significant digits, integers as they are, blanks for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool) or isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "0" if value == 0 else f"{value:.4g}"
+    return str(value)
+
+
+def _counts(rows):
+    counts = {s: 0 for s in ("pass", "fail", "missing-pin", "error")}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return counts
+
+
+def _view(record):
+    """What the template needs from one results record."""
+    by_example = {}
+    for r in record["results"]:
+        by_example.setdefault(r["example"], []).append(r)
+    examples = record.get("examples") or [{"example": e} for e in by_example]
+    sections = []
+    for e in examples:
+        name = e["example"]
+        rows = by_example.get(name, [])
+        actual = {r["quantity"]: r["actual"] for r in rows if r.get("actual") is not None}
+        sections.append({"id": name, "meta": e, "rows": rows, "counts": _counts(rows),
+                         "figures": figures.example_figures(name, actual),
+                         "document_values": [d for d in record.get("document_values", []) if d["example"] == name]})
+    problems = ([r for r in record["results"] if r["status"] != "pass"],
+                [c for c in record["claims"] if c["verdict"] == "not-reproduced" or c["status"] != "pass"],
+                [d for d in record.get("document_values", []) if d["outcome"] != "reproduced" or d["status"] != "pass"])
+    return {"record": record, "env": record["environment"], "counts": _counts(record["results"]),
+            "sections": sections, "failures": problems[0], "claims_top": problems[1], "values_top": problems[2],
+            "exit_status": record.get("exit_status"), "n_claims": len(record["claims"]),
+            "claim_verdicts": pd.Series([c["verdict"] for c in record["claims"]], dtype=object).value_counts().to_dict(),
+            "n_values": len(record.get("document_values", [])),
+            "n_values_reproduced": sum(d["outcome"] == "reproduced" for d in record.get("document_values", []))}
+
+
+def _bench_view(bench_dir):
+    if bench_dir is None:
+        return None
+    bench_dir = Path(bench_dir)
+    try:
+        table = pd.read_csv(bench_dir / "bench.csv")
+        scaling = pd.read_csv(bench_dir / "scaling.csv")
+        gates = pd.read_csv(bench_dir / "gates.csv") if (bench_dir / "gates.csv").exists() else pd.DataFrame()
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"--bench {bench_dir}: cannot read bench.csv/scaling.csv ({exc}); run `backprop-repro bench "
+                       f"--out {bench_dir}` first") from None
+    return {"table": table.to_dict("records"), "scaling": scaling.to_dict("records"),
+            "gates": gates.to_dict("records"), "figure": figures.scaling_figure(table, scaling)}
+
+
+_ENV = Environment(loader=PackageLoader("repro", "templates"), autoescape=select_autoescape(["html", "j2"]),
+                   trim_blocks=True, lstrip_blocks=True)
+_ENV.filters["fmt"] = _fmt
+
+
+def write_report(records, out, bench_dir=None):
+    """index.html for one or more results records (one block each) and the CSV tables of the first."""
+    out = Path(out)
+    write_tables(records[0], out)
+    html = _ENV.get_template("report.html.j2").render(views=[_view(r) for r in records], bench=_bench_view(bench_dir))
+    atomic.write_text(out / "index.html", html)
+    return out / "index.html"
