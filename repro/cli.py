@@ -111,6 +111,18 @@ def cmd_report(args):
     return EXIT_OK
 
 
+def cmd_compare(args):
+    from . import drift
+
+    out = _writable_dir(args.out, "--out")
+    _, counts = drift.write_drift(args.results, out)
+    for label, c in counts.items():
+        print(f"{label}: " + ", ".join(f"{n} {k}" for k, n in c.items()))
+    print(f"wrote {out / 'drift.html'}, {out / 'drift.csv'}")
+    return EXIT_OK if all(c["out of tolerance"] == 0 and c["missing"] == 0 for c in counts.values()) \
+        else EXIT_REGRESSION
+
+
 def cmd_pins_update(args):
     ids = runner.resolve_ids(args.ids)
     pins_dir = _writable_dir(args.pins, "--pins")
@@ -186,6 +198,11 @@ def build_parser():
     report_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     report_parser.add_argument("--bench", default=None, help="a `bench --out` directory to include")
     report_parser.set_defaults(func=cmd_report)
+    compare_parser = sub.add_parser("compare", help="drift matrix across environments (baseline first)")
+    compare_parser.add_argument("results", nargs="+", metavar="RESULTS",
+                                help="results.json files, directories holding one, or glob patterns")
+    compare_parser.add_argument("--out", default="reports/drift", help="output directory (default reports/drift)")
+    compare_parser.set_defaults(func=cmd_compare)
     pins_parser = sub.add_parser("pins", help="manage pins")
     pins_sub = pins_parser.add_subparsers(dest="pins_command", required=True)
     update = pins_sub.add_parser("update", help="regenerate pins, print what changed, exit 1 if anything did")

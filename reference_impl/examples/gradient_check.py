@@ -35,7 +35,8 @@ GRADES = {  # (dtype, method) -> (pass bound, warn bound); reasons in the module
     ("float64", "fd_central_vectorized"): (1e-7, 1e-5),
     ("float32", "fd_central_vectorized"): (1e-3, 1e-2),
 }
-SWEEP_STEPS = 10.0 ** -np.arange(1, 11)
+# Written as literals: `10.0 ** -np.arange(1, 11)` differs in the last bit between NumPy 1.26 and 2.x.
+SWEEP_STEPS = np.array([1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10])
 SWEEP_NETWORK = "231"
 
 

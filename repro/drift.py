@@ -1,0 +1,108 @@
+"""``backprop-repro compare``: a drift matrix of quantities x environments from several results files.
+
+The first results file is the baseline. Each cell says how another environment's fresh value
+relates to the baseline's: ``identical`` (same bits), ``N ULP`` (differs, within the quantity's
+policy), ``out of tolerance`` (differs beyond the policy), or ``missing``.
+"""
+
+import glob
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from . import atomic
+from .errors import BadInput
+from .policies import compare
+from .report import load_results
+
+__all__ = ["expand", "environment_label", "drift_matrix", "write_drift"]
+
+FINGERPRINT_KEYS = ("numpy", "python", "platform", "cpu", "blas", "simd", "settings")
+
+
+def expand(patterns):
+    """Results files from paths, directories (their results.json) and glob patterns, in order."""
+    paths = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
+        if not matches:
+            raise BadInput(f"{pattern}: no results file matches; run `backprop-repro check --out DIR` first")
+        for match in matches:
+            path = Path(match)
+            paths.append(path / "results.json" if path.is_dir() else path)
+    if len(paths) < 2:
+        raise BadInput("compare needs at least two results files (baseline first)")
+    return paths
+
+
+def environment_label(env, path):
+    return f"NumPy {env.get('numpy')} · Python {env.get('python')} ({Path(path).parent.name or path})"
+
+
+def _value(row):
+    actual = row.get("actual")
+    if actual is None:
+        return None
+    if row.get("dtype") == "str":
+        return actual
+    try:
+        return np.array(actual, dtype=row["dtype"])
+    except (TypeError, ValueError):   # None (non-finite) inside: not comparable bitwise
+        return np.array([np.nan if v is None else v for v in np.ravel(np.array(actual, dtype=object))], dtype=float)
+
+
+def _cell(base_row, row):
+    if row is None or base_row is None:
+        return "missing", None
+    a, b = _value(row), _value(base_row)
+    if a is None or b is None:
+        return "missing", None
+    result = compare(a, b, base_row["policy"])
+    identical = result.passed and (a == b if isinstance(a, str) else a.tobytes() == b.tobytes())
+    if identical:
+        return "identical", 0
+    if result.passed:
+        return f"{result.max_ulp} ULP", result.max_ulp
+    return f"out of tolerance ({result.max_ulp} ULP, abs {result.max_abs_error:.3g})", result.max_ulp
+
+
+def drift_matrix(records, paths):
+    """(DataFrame of cells, environment rows, counts per environment)."""
+    labels = [environment_label(r["environment"], p) for r, p in zip(records, paths)]
+    keyed = [{(row["example"], row["quantity"]): row for row in r["results"]} for r in records]
+    keys = list(dict.fromkeys(k for table in keyed for k in table))
+    rows = []
+    for key in keys:
+        base = keyed[0].get(key)
+        cells = {"example": key[0], "quantity": key[1], "policy": base["policy"] if base else ""}
+        for label, table in zip(labels, keyed):
+            cells[label] = _cell(base, table.get(key))[0]
+        rows.append(cells)
+    frame = pd.DataFrame(rows, columns=["example", "quantity", "policy", *labels])
+    envs = [{"label": label, **{k: r["environment"].get(k) for k in FINGERPRINT_KEYS}}
+            for label, r in zip(labels, records)]
+    counts = {}
+    for label in labels[1:]:
+        column = frame[label]
+        counts[label] = {"identical": int((column == "identical").sum()),
+                         "within policy": int(column.str.endswith(" ULP").sum()),
+                         "out of tolerance": int(column.str.startswith("out of tolerance").sum()),
+                         "missing": int((column == "missing").sum())}
+    return frame, envs, counts
+
+
+_ENV = Environment(loader=PackageLoader("repro", "templates"), autoescape=select_autoescape(["html", "j2"]))
+
+
+def write_drift(patterns, out):
+    paths = expand(patterns)
+    records = [load_results(p) for p in paths]
+    frame, envs, counts = drift_matrix(records, paths)
+    differing = [k for k in FINGERPRINT_KEYS if len({str(e[k]) for e in envs}) > 1]
+    atomic.write_text(out / "drift.csv", frame.to_csv(index=False))
+    html = _ENV.get_template("drift.html.j2").render(frame=frame.to_dict("records"), labels=list(frame.columns[3:]),
+                                                    envs=envs, differing=differing, counts=counts)
+    atomic.write_text(out / "drift.html", html)
+    return frame, counts
