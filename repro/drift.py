@@ -26,12 +26,16 @@ def expand(patterns):
     """Results files from paths, directories (their results.json) and glob patterns, in order."""
     paths = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
-        if not matches:
-            raise BadInput(f"{pattern}: no results file matches; run `backprop-repro check --out DIR` first")
+        if any(c in pattern for c in "*?["):
+            matches = sorted(glob.glob(pattern))   # a pattern may match nothing (an env that was not run)
+        else:
+            matches = [pattern]
         for match in matches:
             path = Path(match)
-            paths.append(path / "results.json" if path.is_dir() else path)
+            path = path / "results.json" if path.is_dir() else path
+            if not path.is_file():
+                raise BadInput(f"{path}: no such results file; run `backprop-repro check --out DIR` first")
+            paths.append(path)
     if len(paths) < 2:
         raise BadInput("compare needs at least two results files (baseline first)")
     return paths
