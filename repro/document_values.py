@@ -7,9 +7,10 @@ document, the section, the quantity and element it corresponds to, and the text 
 
 from dataclasses import dataclass
 
-__all__ = ["DocumentValue", "DOCUMENT_VALUES"]
+__all__ = ["DocumentValue", "DOCUMENT_VALUES", "printed_array"]
 
-_D000, _D001, _D002 = "000_ea17d77324d96e4c.txt", "001_b373d019e6023af9.txt", "002_24b730d8c52bdb4b.txt"
+_D000, _D001, _D002, _D003 = ("000_ea17d77324d96e4c.txt", "001_b373d019e6023af9.txt", "002_24b730d8c52bdb4b.txt",
+                              "003_dd19dcd3624d9b51.txt")
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,15 @@ DOCUMENT_VALUES += _table("notebook_332", "final_output_weights",
                            ["-0.21514193", "-1.04321128", "1.55538615"]], _D002, "Final Results (printed weights)")
 DOCUMENT_VALUES += _table("notebook_332", "final_output", ["0.87579945", "0.3024596"], _D002,
                           "Final Results (obtained final values)")
+_XOR_NOTE = ("the document's weights are unseeded (np.random.rand), so no pinned run can print these digits; "
+             "`backprop-repro sweep xor_341` places them in the distribution over seeds")
+DOCUMENT_VALUES += [
+    DocumentValue("xor_341", "output", (i, 0), printed, _D003, "Putting in practice (printed output)",
+                  expected="not-reproduced", note=_XOR_NOTE)
+    for i, printed in enumerate(["0.00948343", "0.96761024", "0.96699946", "0.03871551"])
+]
+
+
+def printed_array(example, quantity):
+    """The printed values of one quantity as floats, in element order (e.g. xor_341's printed output)."""
+    return [float(d.printed) for d in DOCUMENT_VALUES if d.example == example and d.quantity == quantity]

@@ -18,15 +18,18 @@ PRINT_EVERY = 10000
 N_INPUTS, N_HIDDEN, N_OUTPUTS = 3, 4, 1
 
 
-def run():
+SEED = 1
+
+
+def run(seed=SEED, iterations=ITERATIONS):
     # The document seeds NumPy's global legacy RNG here (cell In [17]); we do the same, once.
-    np.random.seed(1)
+    np.random.seed(seed)
     wh = np.random.random((N_INPUTS, N_HIDDEN)) * np.sqrt(2.0 / N_INPUTS)
     wo = np.random.random((N_HIDDEN, N_OUTPUTS)) * np.sqrt(2.0 / N_HIDDEN)
     initial_wh, initial_wo = wh.copy(), wo.copy()
     x_t = X.T  # hoisted out of the loop; the same array the document transposes each time
     errors = []
-    for i in range(ITERATIONS):
+    for i in range(iterations):
         l1 = sigmoid(np.dot(X, wh))
         l2 = sigmoid(np.dot(l1, wo))
         l2_error = Y - l2
