@@ -94,9 +94,23 @@ def cmd_list(args):
 def cmd_check(args):
     out = _writable_dir(args.out, "--out")
     pins_dir = _pins_dir(args.pins, must_exist=False)
+    if args.repeat < 1:
+        raise BadInput(f"--repeat {args.repeat}: give 1 (no probe) or more runs")
     record, code = runner.check(args.ids, pins_dir, progress=None if args.quiet else _say)
+    if args.repeat > 1:
+        from . import probe
+
+        _, differences = probe.repeat(runner.resolve_ids(args.ids), args.repeat, None if args.quiet else _say)
+        record["determinism"] = {"repeats": args.repeat, "processes": "separate",
+                                 "status": "fail" if differences else "pass", "differences": differences}
+        if differences:
+            record["exit_status"] = code = EXIT_REGRESSION
     write_outputs(record, out, args.bench)
     _print_check_summary(record)
+    if "determinism" in record:
+        d = record["determinism"]
+        print(f"determinism: {d['repeats']} separate processes, {len(d['differences'])} quantities differ in some bit"
+              + "".join(f"\n  FAIL {x['example']}:{x['quantity']} differs in run {x['run']}" for x in d["differences"]))
     print(f"wrote {out / 'results.json'}, {out / 'index.html'}, {out / 'comparison.csv'}, "
           f"{out / 'document_values.csv'}, {out / 'claims.csv'}")
     print("PASS: everything holds" if code == EXIT_OK else "FAIL: regression (exit 1); see the lines above")
@@ -121,6 +135,58 @@ def cmd_compare(args):
     print(f"wrote {out / 'drift.html'}, {out / 'drift.csv'}")
     return EXIT_OK if all(c["out of tolerance"] == 0 and c["missing"] == 0 for c in counts.values()) \
         else EXIT_REGRESSION
+
+
+def cmd_sweep(args):
+    from . import sweep
+
+    if args.id not in sweep.SWEEPABLE:
+        raise BadInput(f"sweep {args.id!r}: unknown or not sweepable; sweepable ids: {', '.join(sweep.SWEEPABLE)}")
+    n_seeds = args.seeds if args.seeds is not None else sweep.DEFAULT_SEEDS[args.id]
+    if n_seeds < 1:
+        raise BadInput(f"--seeds {n_seeds}: give a positive number of seeds")
+    if args.seed_start < 0:
+        raise BadInput(f"--seed-start {args.seed_start}: seeds are non-negative integers")
+    out = _writable_dir(args.out, "--out")
+    pin = None if args.update_pin else sweep.load_sweep_pin(args.pins, args.id)
+    record, outputs = sweep.timed_sweep(args.id, n_seeds, args.seed_start, progress=not args.no_progress)
+    atomic.write_text(out / f"sweep-{args.id}.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
+    if sweep.merge_into_results(out, record):
+        report.write_report([report.load_results(out / "results.json")], out)
+    n = record["n_seeds"]
+    print(f"{args.id}: {n} seeds x {record['iterations']} iterations in {record['seconds']} s"
+          + (f" (PARTIAL: interrupted after {n} of {n_seeds} seeds)" if record["partial"] else ""))
+    for t, c in record["convergence"].items():
+        low, high = c["wilson95"]
+        print(f"  converged within {t}: {c['converged']}/{n} = {c['rate']:.4f} (Wilson 95% {low:.4f}-{high:.4f}); "
+              f"failures: {len(record['failures'][t])} seeds, first {record['failures'][t][:10]}")
+    if "document" in record:
+        d = record["document"]
+        print(f"  printed output {d['printed']}: percentiles {[round(p, 1) for p in d['percentiles']]}; "
+              f"seeds at least as good as the document's run: {d['share_at_least_as_good']:.4f}")
+    if "pinned_seed" in record:
+        p = record["pinned_seed"]
+        print(f"  seed {p['seed']} (the pinned run): max error {p['max_error']:.4g}, percentile "
+              f"{p['percentile_of_max_error']:.1f}")
+    print(f"  verdict: {record['verdict']} ({record['verdict_rule']})")
+    print(f"wrote {out / f'sweep-{args.id}.json'}")
+    if record["partial"]:
+        print("interrupted: statistics above are partial; pins not compared or updated")
+        return 130
+    if args.update_pin:
+        changed = sweep.write_sweep_pin(args.pins, record)
+        print(f"{sweep.sweep_pin_path(args.pins, args.id)}: {'changed (review the diff)' if changed else 'unchanged'}")
+        return EXIT_REGRESSION if changed else EXIT_OK
+    if pin is None:
+        print(f"no sweep pin at {sweep.sweep_pin_path(args.pins, args.id)}; create it with --update-pin")
+        return EXIT_REGRESSION
+    rows = sweep.compare_with_pin(record, outputs, pin)
+    failed = [r for r in rows if r["status"] != "pass"]
+    print(f"  against the pin ({pin['n_seeds']} seeds, sampling bound Z={sweep.Z:g}): {len(rows) - len(failed)} of "
+          f"{len(rows)} within bounds")
+    for r in failed:
+        print(f"  FAIL {r['quantity']}: pinned {r['pinned']}, fresh {r['fresh']}, bound {r['bound']}")
+    return EXIT_REGRESSION if failed else EXIT_OK
 
 
 def cmd_pins_update(args):
@@ -186,6 +252,9 @@ def build_parser():
     check.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
     check.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     check.add_argument("--bench", default=None, help="a `bench --out` directory to include in the report")
+    check.add_argument("--repeat", type=int, default=1, metavar="N",
+                       help="determinism probe: also run every example N times in separate processes and fail if "
+                            "any quantity differs in any bit")
     check.set_defaults(func=cmd_check)
     bench_parser = sub.add_parser("bench", help="finite differences vs chain rule: timings, scaling fits, gates")
     bench_parser.add_argument("--quick", action="store_true", help="fewer widths and shorter rounds (<= 60 s)")
@@ -203,6 +272,16 @@ def build_parser():
                                 help="results.json files, directories holding one, or glob patterns")
     compare_parser.add_argument("--out", default="reports/drift", help="output directory (default reports/drift)")
     compare_parser.set_defaults(func=cmd_compare)
+    sweep_parser = sub.add_parser("sweep", help="statistical reproduction over many seeds (xor_341, cavar_hidden_layer)")
+    sweep_parser.add_argument("id", metavar="ID")
+    sweep_parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 10000 for xor_341, "
+                                                                        "200 for cavar_hidden_layer)")
+    sweep_parser.add_argument("--seed-start", type=int, default=0, help="first seed (default 0)")
+    sweep_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    sweep_parser.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
+    sweep_parser.add_argument("--update-pin", action="store_true", help="write the sweep pin; exit 1 if it changed")
+    sweep_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep_parser.set_defaults(func=cmd_sweep)
     pins_parser = sub.add_parser("pins", help="manage pins")
     pins_sub = pins_parser.add_subparsers(dest="pins_command", required=True)
     update = pins_sub.add_parser("update", help="regenerate pins, print what changed, exit 1 if anything did")

@@ -52,6 +52,16 @@ def _git_commit():
         return "unknown"
 
 
+def _threads():
+    """BLAS / OpenMP thread pools in force (threadpoolctl), with the BLAS core type."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [{k: info.get(k) for k in ("user_api", "internal_api", "num_threads", "architecture", "version")}
+            for info in threadpool_info()]
+
+
 def fingerprint():
     """Python, NumPy, platform, CPU, SIMD features, BLAS, git commit, settings in force, time."""
     return {
@@ -64,6 +74,7 @@ def fingerprint():
         "blas": _blas(),
         "git_commit": _git_commit(),
         "settings": {name: os.environ[name] for name in _PINNING_VARIABLES if name in os.environ},
+        "threads": _threads(),
         "executable": sys.executable,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["example_figures", "scaling_figure"]
+__all__ = ["example_figures", "scaling_figure", "sweep_figure"]
 
 
 def _png(fig):
@@ -91,4 +91,25 @@ def scaling_figure(table, scaling):
            title="finite differences vs chain rule: cost scaling")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def sweep_figure(record):
+    """Histograms of each output over the seeds, with the document's printed value marked."""
+    histograms = record.get("histograms") or {}
+    if not histograms:
+        return None
+    printed = (record.get("document") or {}).get("printed")
+    fig, axes = plt.subplots(1, len(histograms), figsize=(3.0 * len(histograms), 2.6))
+    axes = np.atleast_1d(axes)
+    for j, (ax, (name, h)) in enumerate(zip(axes, histograms.items())):
+        edges = np.array(h["edges"])
+        ax.stairs(h["counts"], edges, fill=True, alpha=0.6)
+        ax.set_yscale("log")
+        ax.set(title=name, xlabel="output")
+        if printed is not None:
+            ax.axvline(printed[j], color="#b3261e", linewidth=1.5, label="document")
+            ax.legend(fontsize=7)
+    fig.suptitle(f"{record['example']}: {record['n_seeds']} seeds{' (partial)' if record.get('partial') else ''}",
+                 fontsize=10)
     return _png(fig)

@@ -105,7 +105,8 @@ def _view(record):
     problems = ([r for r in record["results"] if r["status"] != "pass"],
                 [c for c in record["claims"] if c["verdict"] == "not-reproduced" or c["status"] != "pass"],
                 [d for d in record.get("document_values", []) if d["outcome"] != "reproduced" or d["status"] != "pass"])
-    return {"record": record, "env": record["environment"], "counts": _counts(record["results"]),
+    sweeps = [{"record": s, "figure": figures.sweep_figure(s)} for s in (record.get("sweeps") or {}).values()]
+    return {"record": record, "env": record["environment"], "sweeps": sweeps, "counts": _counts(record["results"]),
             "sections": sections, "failures": problems[0], "claims_top": problems[1], "values_top": problems[2],
             "exit_status": record.get("exit_status"), "n_claims": len(record["claims"]),
             "claim_verdicts": pd.Series([c["verdict"] for c in record["claims"]], dtype=object).value_counts().to_dict(),

@@ -1,0 +1,48 @@
+"""Determinism probe: run examples in fresh processes and compare every quantity bit for bit.
+
+``python -m repro.probe ID...`` runs the examples once and prints their quantities (encoded
+at full precision) as JSON; :func:`repeat` starts it N times and reports any bit that differs.
+"""
+
+import json
+import subprocess
+import sys
+import warnings
+
+from . import registry, values
+
+__all__ = ["repeat"]
+
+
+def _run(ids):
+    out = {}
+    for example_id in ids:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # the recorded warnings are check's business, not the probe's
+            quantities = registry.get(example_id).run()
+        out[example_id] = {name: values.encode(v) for name, v in quantities.items()}
+    return out
+
+
+def repeat(ids, times, progress=None):
+    """Run the examples ``times`` times in separate processes; returns (runs, differences)."""
+    runs = []
+    for n in range(times):
+        if progress:
+            progress(f"determinism probe: process {n + 1}/{times}")
+        done = subprocess.run([sys.executable, "-m", "repro.probe", *ids], capture_output=True, text=True,
+                              check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"probe process failed: {done.stderr[-1000:]}")
+        runs.append(json.loads(done.stdout))
+    differences = []
+    for n, other in enumerate(runs[1:], 2):
+        for example_id, quantities in runs[0].items():
+            for name, record in quantities.items():
+                if other.get(example_id, {}).get(name) != record:
+                    differences.append({"example": example_id, "quantity": name, "run": n})
+    return runs, differences
+
+
+if __name__ == "__main__":
+    print(json.dumps(_run(sys.argv[1:] or registry.example_ids())))
