@@ -50,6 +50,15 @@ def write_outputs(record, out, bench_dir=None):
 
 
 def _print_check_summary(record):
+    differs = record["environment"].get("differs_from_pins") or {}
+    for key, entry in differs.items():
+        if key == "simd":
+            print(f"note: SIMD features differ from those recorded with the pins of "
+                  f"{sum(len(v) for v in entry['pins'].values())} example(s); judged by the policies all the same")
+            continue
+        made = "; ".join(f"{value} ({', '.join(ids)})" for value, ids in entry["pins"].items())
+        print(f"note: running under {key} {entry['now']}, pins were made under {made}; judged by the policies all "
+              f"the same")
     by_example = {}
     for r in record["results"]:
         by_example.setdefault(r["example"], []).append(r)

@@ -131,8 +131,8 @@ def diff_pins(old_pin, new_data):
                 diff = np.abs(new_v.astype(np.float64) - old_v.astype(np.float64))
                 i = int(np.argmax(diff)) if diff.size else 0
                 changes.append(f"{n} of {old_v.size} values changed, max {max(ulps)} ULP, max abs "
-                               f"{float(diff.max()):.3g} (at flat index {i}: {old_v.ravel()[i]!r} -> "
-                               f"{new_v.ravel()[i]!r})")
+                               f"{float(diff.max()):.3g} (at flat index {i}: {old_v.ravel()[i].item()!r} -> "
+                               f"{new_v.ravel()[i].item()!r})")
         if changes:
             lines.append(f"  ~ {name}: " + "; ".join(changes))
     return lines

@@ -101,15 +101,22 @@ def compare_example(run, pin):
     ex = run.example
     if run.error:
         return [_row(ex.id, "*", None, None, None, None, None, "error", f"example raised {run.error}")]
+    if pin is not None:
+        missing = [q for q in run.quantities if q not in pin.quantities]
+        extra = [q for q in pin.quantities if q not in run.quantities]
+        if missing or extra:
+            problem = (f"lacks quantity {missing[0]!r} that the example produces" if missing
+                       else f"has quantity {extra[0]!r} that the example does not produce")
+            raise BadInput(f"{pin.path}: quantities: {problem}; if the example changed on purpose run "
+                           f"`backprop-repro pins update {ex.id}` and review the diff, else restore the file")
     rows = []
     for name, actual in run.quantities.items():
         policy, reason = registry.policy_for(ex, name)
-        pinned = None if pin is None else pin.quantities.get(name)
-        if pinned is None:
-            where = "no pin file" if pin is None else "not in the pin file"
+        if pin is None:
             rows.append(_row(ex.id, name, actual, None, policy, reason, None, "missing-pin",
-                             f"{where}; run `backprop-repro pins update {ex.id}` and review the diff"))
+                             f"no pin file; run `backprop-repro pins update {ex.id}` and review the diff"))
             continue
+        pinned = pin.quantities[name]
         comparison = compare(actual, pinned["value"], policy)
         status, message = ("pass" if comparison.passed else "fail"), comparison.message
         if pinned["policy"] != policy:
@@ -117,10 +124,6 @@ def compare_example(run, pin):
             message = (f"policy is {policy!r} in the registry but {pinned['policy']!r} in the pin; run "
                        f"`backprop-repro pins update {ex.id}`. {message}").strip()
         rows.append(_row(ex.id, name, actual, pinned["value"], policy, reason, comparison, status, message))
-    for name in (pin.quantities.keys() - run.quantities.keys()) if pin else ():
-        pinned = pin.quantities[name]
-        rows.append(_row(ex.id, name, None, pinned["value"], pinned["policy"], pinned["reason"], None, "fail",
-                         f"pinned but no longer produced; run `backprop-repro pins update {ex.id}` if intended"))
     return rows
 
 
@@ -165,6 +168,27 @@ def claim_rows(runs):
             and (c.examples or len(runs) == len(registry.EXAMPLES))]
 
 
+_ENV_KEYS = ("numpy", "python", "platform", "machine", "cpu", "blas")
+
+
+def environment_differences(env, loaded):
+    """Fingerprint fields in which this run differs from the environment that made each pin set."""
+    differences = {}
+    for example_id, pin in loaded.items():
+        if pin is None:
+            continue
+        for key in _ENV_KEYS + ("simd",):
+            pinned, now = pin.provenance.get(key), env.get(key)
+            if pinned is not None and pinned != now:
+                entry = differences.setdefault(key, {"now": now, "pins": {}})
+                entry["pins"].setdefault(json_key(pinned), []).append(example_id)
+    return differences
+
+
+def json_key(value):
+    return " ".join(value) if isinstance(value, list) else str(value)
+
+
 def check(ids, pins_dir, progress=None):
     """Run and compare; returns (results record, exit code). Bad pins raise BadInput before anything runs."""
     ids = resolve_ids(ids)
@@ -189,7 +213,9 @@ def check(ids, pins_dir, progress=None):
                          "pin_provenance": loaded[example_id].provenance if loaded[example_id] else None})
         if progress:
             progress(f"      {example_id}: {run.seconds:.2f} s")
-    record = {"schema_version": RESULTS_SCHEMA_VERSION, "environment": fingerprint(), "examples": examples,
+    env = fingerprint()
+    env["differs_from_pins"] = environment_differences(env, loaded)
+    record = {"schema_version": RESULTS_SCHEMA_VERSION, "environment": env, "examples": examples,
               "results": rows, "document_values": document_value_rows(runs), "claims": claim_rows(runs)}
     failed = (any(r["status"] != "pass" for r in rows)
               or any(e["warnings_status"] != "pass" for e in examples)

@@ -28,6 +28,12 @@ def encode(value):
     return {"dtype": value.dtype.name, "shape": list(value.shape), "value": value.tolist()}
 
 
+def _holds_text(value):
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list) and any(_holds_text(v) for v in value)
+
+
 def decode(record):
     """Inverse of :func:`encode`; raises ValueError (with the reason) when the record is malformed."""
     dtype, shape, value = record["dtype"], record["shape"], record["value"]
@@ -37,6 +43,8 @@ def decode(record):
         return value
     if dtype not in SUPPORTED_DTYPES:
         raise ValueError(f"unsupported dtype {dtype!r} (one of {', '.join(SUPPORTED_DTYPES)})")
+    if _holds_text(value):
+        raise ValueError(f"dtype {dtype!r} needs numbers, the value holds text")
     if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
         raise ValueError(f"shape must be a list of non-negative integers, got {shape!r}")
     try:

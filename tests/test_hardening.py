@@ -1,0 +1,122 @@
+"""Bad input never corrupts pins or reports; pin updates survive being killed; check notes foreign environments."""
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from repro.cli import main
+
+from .conftest import PINS_DIR, ROOT
+
+
+@pytest.fixture
+def pins_dir(tmp_path):
+    d = tmp_path / "pins"
+    d.mkdir()
+    for name in ("feed_forward", "losses"):
+        shutil.copy(PINS_DIR / f"{name}.json", d)
+    return d
+
+
+def _edit(path, change):
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+CASES = {
+    "missing-quantity": (lambda d: d["quantities"].pop("loss"), "lacks quantity 'loss'"),
+    "extra-quantity": (lambda d: d["quantities"].__setitem__("bogus", dict(d["quantities"]["loss"])),
+                       "has quantity 'bogus'"),
+    "unsupported-dtype": (lambda d: d["quantities"]["loss"].__setitem__("dtype", "complex128"), "unsupported dtype"),
+    "shape-not-a-list": (lambda d: d["quantities"]["hidden"].__setitem__("shape", "3"), "shape must be a list"),
+    "policy-not-text": (lambda d: d["quantities"]["loss"].__setitem__("policy", 4), "quantities.loss.policy"),
+    "schema-version": (lambda d: d.__setitem__("schema_version", 99), "schema_version"),
+    "quantities-not-object": (lambda d: d.__setitem__("quantities", []), "quantities"),
+    "record-not-object": (lambda d: d["quantities"].__setitem__("loss", 1.0), "quantities.loss"),
+    "value-text-for-number": (lambda d: d["quantities"]["loss"].__setitem__("value", "1.5"), "quantities.loss.value"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_hand_broken_pin_exits_2_and_changes_nothing(pins_dir, tmp_path, capsys, case):
+    change, needle = CASES[case]
+    path = pins_dir / "feed_forward.json"
+    _edit(path, change)
+    before = {p.name: p.read_bytes() for p in pins_dir.iterdir()}
+    out = tmp_path / "out"
+    code = main(["check", "--pins", str(pins_dir), "--out", str(out), "--quiet", "feed_forward", "losses"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and str(path) in err and needle in err
+    assert {p.name: p.read_bytes() for p in pins_dir.iterdir()} == before
+    assert not (out / "results.json").exists() and not (out / "index.html").exists()
+
+
+def test_infinity_in_a_pin_is_refused(pins_dir, tmp_path, capsys):
+    path = pins_dir / "feed_forward.json"
+    text = path.read_text()
+    value = str(json.loads(text)["quantities"]["loss"]["value"])
+    path.write_text(text.replace(value, "Infinity", 1))
+    assert main(["check", "feed_forward", "--pins", str(pins_dir), "--out", str(tmp_path / "o")]) == 2
+    assert "Infinity" in capsys.readouterr().err
+
+
+def test_bad_repeat_and_unknown_command_inputs(tmp_path, capsys):
+    assert main(["check", "--repeat", "0", "--out", str(tmp_path)]) == 2
+    assert "--repeat 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["no-such-command"])
+    assert exc.value.code == 2
+
+
+def test_check_notes_a_foreign_environment_and_still_judges_by_policy(pins_dir, tmp_path, capsys):
+    _edit(pins_dir / "losses.json", lambda d: d["provenance"].update(numpy="1.26.4", python="3.10.13"))
+    code = main(["check", "feed_forward", "losses", "--pins", str(pins_dir), "--out", str(tmp_path / "o"),
+                 "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "pins were made under 1.26.4 (losses)" in out and "python" in out
+    env = json.loads((tmp_path / "o" / "results.json").read_text())["environment"]
+    assert env["differs_from_pins"]["numpy"]["pins"] == {"1.26.4": ["losses"]}
+    assert "differs from the pins" in (tmp_path / "o" / "index.html").read_text()
+
+
+def test_pins_update_only_touches_the_ids_asked(pins_dir, capsys):
+    _edit(pins_dir / "losses.json", lambda d: d["quantities"]["mse"].__setitem__("value", 0.5))
+    _edit(pins_dir / "feed_forward.json", lambda d: d["quantities"]["loss"].__setitem__("value", 0.5))
+    ff_before = (pins_dir / "feed_forward.json").read_bytes()
+    assert main(["pins", "update", "losses", "--pins", str(pins_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "~ mse: 1 of 1 values changed" in out and "0.5 ->" in out
+    assert (pins_dir / "feed_forward.json").read_bytes() == ff_before
+
+
+def test_killed_pin_update_leaves_every_pin_whole(tmp_path):
+    """Kill `pins update` at several moments: every pin file is always the old or the new one, never half."""
+    pins = tmp_path / "pins"
+    shutil.copytree(PINS_DIR, pins)
+    originals = {p.name: p.read_bytes() for p in pins.glob("*.json")}
+    for delay in (0.4, 0.8, 1.2, 1.6):
+        for path in pins.glob("*.json"):    # stale pins, so that the update rewrites every file
+            _edit(path, lambda d: d["provenance"].update(command="stale") or
+                  [q.__setitem__("reason", q["reason"] + " (stale)") for q in d["quantities"].values()])
+        proc = subprocess.Popen([sys.executable, "-m", "repro", "pins", "update", "--pins", str(pins)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for path in pins.glob("*.json"):
+            data = json.loads(path.read_text())       # whole JSON, old or new
+            reasons = {q["reason"].endswith("(stale)") for q in data["quantities"].values()}
+            assert len(reasons) == 1, f"{path.name} mixes old and new"
+    main(["pins", "update", "--pins", str(pins)])
+    assert {p.name: json.loads(p.read_bytes())["quantities"] for p in pins.glob("*.json")} == \
+        {n: json.loads(b)["quantities"] for n, b in originals.items()}
+    leftovers = [p for p in pins.iterdir() if p.suffix == ".tmp"]
+    assert all(p.name.startswith(".") for p in leftovers)      # hidden temp files only, never read as pins
