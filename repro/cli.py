@@ -6,6 +6,7 @@ tolerance, a missing or changed pin); 2 bad input or configuration, with a one-l
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -43,8 +44,20 @@ def _pins_dir(path, must_exist):
     return path
 
 
+def _json_safe(value):
+    """Non-finite floats (e.g. a claim measured on a broken example) become None: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def write_outputs(record, out, bench_dir=None):
     """results.json, then the report (index.html and the CSV tables) rendered from it; all atomic."""
+    record = _json_safe(record)
     atomic.write_text(out / "results.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
     return report.write_report([record], out, bench_dir)
 
@@ -105,7 +118,7 @@ def cmd_check(args):
     pins_dir = _pins_dir(args.pins, must_exist=False)
     if args.repeat < 1:
         raise BadInput(f"--repeat {args.repeat}: give 1 (no probe) or more runs")
-    record, code = runner.check(args.ids, pins_dir, progress=None if args.quiet else _say)
+    record, code = runner.check(args.ids, pins_dir, progress=None if args.quiet else _say, strict=args.strict)
     if args.repeat > 1:
         from . import probe
 
@@ -122,6 +135,8 @@ def cmd_check(args):
               + "".join(f"\n  FAIL {x['example']}:{x['quantity']} differs in run {x['run']}" for x in d["differences"]))
     print(f"wrote {out / 'results.json'}, {out / 'index.html'}, {out / 'comparison.csv'}, "
           f"{out / 'document_values.csv'}, {out / 'claims.csv'}")
+    if record.get("strict"):
+        print("strict: every quantity compared bitwise")
     print("PASS: everything holds" if code == EXIT_OK else "FAIL: regression (exit 1); see the lines above")
     return code
 
@@ -198,6 +213,21 @@ def cmd_sweep(args):
     return EXIT_REGRESSION if failed else EXIT_OK
 
 
+def cmd_selftest(args):
+    from . import selftest
+
+    rows = selftest.run_selftest(args.pins, args.only, progress=None if args.quiet else _say)
+    killed = sum(r["killed"] for r in rows)
+    for r in rows:
+        print(f"{'killed  ' if r['killed'] else 'SURVIVED'} {r['id']:<36} exit {r['exit']}  {r['why']}"
+              + (f"\n         {r['evidence'][:150]}" if r["evidence"] else ""))
+    print(f"mutation kill rate: {killed}/{len(rows)} = {100 * killed / max(len(rows), 1):.0f}%")
+    survivors = [r["id"] for r in rows if not r["killed"]]
+    if survivors:
+        print(f"survivors: {', '.join(survivors)}")
+    return EXIT_OK if not survivors else EXIT_REGRESSION
+
+
 def cmd_pins_update(args):
     ids = runner.resolve_ids(args.ids)
     pins_dir = _writable_dir(args.pins, "--pins")
@@ -261,6 +291,9 @@ def build_parser():
     check.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
     check.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     check.add_argument("--bench", default=None, help="a `bench --out` directory to include in the report")
+    check.add_argument("--strict", action="store_true",
+                       help="compare every quantity bitwise, whatever its policy (in the environment that made "
+                            "the pins; the mutation self-test uses it)")
     check.add_argument("--repeat", type=int, default=1, metavar="N",
                        help="determinism probe: also run every example N times in separate processes and fail if "
                             "any quantity differs in any bit")
@@ -291,6 +324,11 @@ def build_parser():
     sweep_parser.add_argument("--update-pin", action="store_true", help="write the sweep pin; exit 1 if it changed")
     sweep_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep_parser.set_defaults(func=cmd_sweep)
+    selftest_parser = sub.add_parser("selftest", help="mutation self-test: every mutation must make check fail")
+    selftest_parser.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
+    selftest_parser.add_argument("--only", nargs="*", metavar="MUTATION", help="run only these mutations")
+    selftest_parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    selftest_parser.set_defaults(func=cmd_selftest)
     pins_parser = sub.add_parser("pins", help="manage pins")
     pins_sub = pins_parser.add_subparsers(dest="pins_command", required=True)
     update = pins_sub.add_parser("update", help="regenerate pins, print what changed, exit 1 if anything did")

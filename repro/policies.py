@@ -5,6 +5,8 @@ Policies (see ../shared/design/NUMERICS.md and the README):
 - ``exact``: bitwise equality (same dtype and shape, same bits; -0.0 differs from 0.0);
 - ``ulp:N``: at most N units in the last place of the pinned dtype;
 - ``close:rtol=R,atol=A``: ``|actual - expected| <= atol + rtol * |expected|`` elementwise;
+- ``ratio:F``: within a factor F >= 1 either way (``expected / F <= actual <= expected * F``, same sign; two
+  zeros pass): for quantities that are themselves noise-dominated error measures, pinned by magnitude;
 - ``printed``: for a document's printed text, the fresh value rounds to the printed digits.
 
 NaN never passes. Infinities pass only when both sides hold the same infinity.
@@ -20,20 +22,24 @@ __all__ = ["Policy", "parse_policy", "Comparison", "compare", "ulp_distance", "c
 
 _CLOSE = re.compile(r"^close:rtol=([^,]+),atol=([^,]+)$")
 _ULP = re.compile(r"^ulp:(\d+)$")
+_RATIO = re.compile(r"^ratio:([^,]+)$")
 
 
 @dataclass(frozen=True)
 class Policy:
-    kind: str           # "exact" | "ulp" | "close"
+    kind: str           # "exact" | "ulp" | "close" | "ratio"
     ulps: int = 0
     rtol: float = 0.0
     atol: float = 0.0
+    factor: float = 1.0
 
     def __str__(self):
         if self.kind == "ulp":
             return f"ulp:{self.ulps}"
         if self.kind == "close":
             return f"close:rtol={self.rtol:g},atol={self.atol:g}"
+        if self.kind == "ratio":
+            return f"ratio:{self.factor:g}"
         return self.kind
 
 
@@ -44,6 +50,14 @@ def parse_policy(text):
     m = _ULP.match(text)
     if m:
         return Policy("ulp", ulps=int(m.group(1)))
+    m = _RATIO.match(text)
+    if m:
+        try:
+            factor = float(m.group(1))
+        except ValueError:
+            factor = math.nan
+        if math.isfinite(factor) and factor >= 1:
+            return Policy("ratio", factor=factor)
     m = _CLOSE.match(text)
     if m:
         try:
@@ -53,7 +67,8 @@ def parse_policy(text):
         if all(math.isfinite(t) and t >= 0 for t in (rtol, atol)):
             return Policy("close", rtol=rtol, atol=atol)
     raise ValueError(
-        f"unknown tolerance policy {text!r}: use 'exact', 'ulp:N' or 'close:rtol=R,atol=A' with R, A >= 0"
+        f"unknown tolerance policy {text!r}: use 'exact', 'ulp:N', 'close:rtol=R,atol=A' with R, A >= 0 or "
+        f"'ratio:F' with F >= 1"
     )
 
 
@@ -100,10 +115,13 @@ def _max(x):
     return float(np.max(x)) if x.size else 0.0
 
 
-def compare(actual, expected, policy):
-    """Compare a fresh value with its pin under ``policy`` (a :class:`Policy` or string)."""
+def compare(actual, expected, policy, strict=False):
+    """Compare a fresh value with its pin under ``policy`` (a :class:`Policy` or string); ``strict``
+    compares bitwise whatever the policy (for runs in the environment that made the pins)."""
     if isinstance(policy, str):
         policy = parse_policy(policy)
+    if strict:
+        policy = Policy("exact")
     if isinstance(expected, str) or isinstance(actual, str):
         ok = isinstance(actual, str) and isinstance(expected, str) and actual == expected
         return Comparison(ok, n_mismatch=0 if ok else 1, n_total=1,
@@ -127,6 +145,12 @@ def compare(actual, expected, policy):
             bad |= np.signbit(actual) != np.signbit(expected)  # -0.0 is not 0.0 bitwise
     elif policy.kind == "ulp":
         bad = (ulps > policy.ulps) | nan
+    elif policy.kind == "ratio":
+        a, e = actual.astype(np.float64), expected.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            within = (np.sign(a) == np.sign(e)) & np.isfinite(a) & np.isfinite(e) & (
+                (np.abs(a) <= np.abs(e) * policy.factor) & (np.abs(a) * policy.factor >= np.abs(e)))
+        bad = ~within | nan
     else:
         a, e = actual.astype(np.float64), expected.astype(np.float64)
         with np.errstate(invalid="ignore", over="ignore"):

@@ -96,7 +96,7 @@ def _finite(x):
     return x if x is None or math.isfinite(x) else None
 
 
-def compare_example(run, pin):
+def compare_example(run, pin, strict=False):
     """Result rows of one example run against its pin (None when the pin file is missing)."""
     ex = run.example
     if run.error:
@@ -117,7 +117,7 @@ def compare_example(run, pin):
                              f"no pin file; run `backprop-repro pins update {ex.id}` and review the diff"))
             continue
         pinned = pin.quantities[name]
-        comparison = compare(actual, pinned["value"], policy)
+        comparison = compare(actual, pinned["value"], policy, strict=strict)
         status, message = ("pass" if comparison.passed else "fail"), comparison.message
         if pinned["policy"] != policy:
             status = "fail"
@@ -189,8 +189,9 @@ def json_key(value):
     return " ".join(value) if isinstance(value, list) else str(value)
 
 
-def check(ids, pins_dir, progress=None):
-    """Run and compare; returns (results record, exit code). Bad pins raise BadInput before anything runs."""
+def check(ids, pins_dir, progress=None, strict=False):
+    """Run and compare; returns (results record, exit code). Bad pins raise BadInput before anything runs.
+    ``strict`` compares every quantity bitwise (for the environment that made the pins)."""
     ids = resolve_ids(ids)
     orphans = pins.orphaned_pins(pins_dir)
     if orphans:
@@ -204,7 +205,7 @@ def check(ids, pins_dir, progress=None):
             progress(f"[{n}/{len(ids)}] {example_id} ...")
         run = run_example(example)
         runs[example_id] = run
-        rows.extend(compare_example(run, loaded[example_id]))
+        rows.extend(compare_example(run, loaded[example_id], strict))
         ok, note = _warning_check(run)
         examples.append({"example": example_id, "documents": list(example.documents), "section": example.section,
                          "summary": example.summary, "seconds": round(run.seconds, 4), "warnings": run.warnings,
@@ -215,7 +216,7 @@ def check(ids, pins_dir, progress=None):
             progress(f"      {example_id}: {run.seconds:.2f} s")
     env = fingerprint()
     env["differs_from_pins"] = environment_differences(env, loaded)
-    record = {"schema_version": RESULTS_SCHEMA_VERSION, "environment": env, "examples": examples,
+    record = {"schema_version": RESULTS_SCHEMA_VERSION, "environment": env, "strict": strict, "examples": examples,
               "results": rows, "document_values": document_value_rows(runs), "claims": claim_rows(runs)}
     failed = (any(r["status"] != "pass" for r in rows)
               or any(e["warnings_status"] != "pass" for e in examples)

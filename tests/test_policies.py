@@ -32,6 +32,11 @@ def perturb_past(expected, policy_text):
         return _step_ulps(expected, 1)
     if policy.kind == "ulp":
         return _step_ulps(expected, policy.ulps + 1)
+    if policy.kind == "ratio":
+        out = expected.astype(np.float64).copy()
+        e = out.reshape(-1)[0]
+        out.reshape(-1)[0] = e * policy.factor * 1.01 if e else 1e-300
+        return out.astype(expected.dtype)
     out = expected.astype(np.float64).copy()
     e = out.reshape(-1)[0]
     out.reshape(-1)[0] = e + 2 * (policy.atol + policy.rtol * abs(e)) + 1e-300
@@ -70,6 +75,20 @@ def test_ulp_distance_across_zero_and_symmetry():
     assert ulp_distance(np.array([-1e-45], np.float32), np.array([1e-45], np.float32)) == [2]
 
 
+def test_ratio_policy_is_symmetric_in_factor():
+    e = np.array([2e-10])
+    assert compare(e * 2.9, e, "ratio:3").passed and compare(e / 2.9, e, "ratio:3").passed
+    assert not compare(e * 3.1, e, "ratio:3").passed and not compare(e / 3.1, e, "ratio:3").passed
+    assert not compare(-e, e, "ratio:3").passed
+    assert compare(np.zeros(1), np.zeros(1), "ratio:3").passed
+
+
+def test_strict_compares_bits_whatever_the_policy():
+    e = np.array([1.0])
+    assert compare(_step_ulps(e, 1), e, "close:rtol=1e-3,atol=0").passed
+    assert not compare(_step_ulps(e, 1), e, "close:rtol=1e-3,atol=0", strict=True).passed
+
+
 def test_close_policy_boundary():
     e = np.array([1.0, 100.0])
     assert compare(e * (1 + 0.9e-5), e, "close:rtol=1e-5,atol=0").passed
@@ -98,7 +117,7 @@ def test_shape_dtype_and_text_mismatches_fail():
 
 
 @pytest.mark.parametrize("text", ["close", "ulp:-1", "ulp:x", "close:rtol=-1,atol=0", "close:rtol=nan,atol=0",
-                                  "close:atol=1,rtol=1", "approx"])
+                                  "close:atol=1,rtol=1", "approx", "ratio:0.5", "ratio:nan"])
 def test_malformed_policies_are_rejected(text):
     with pytest.raises(ValueError, match="policy"):
         parse_policy(text)
