@@ -120,3 +120,25 @@ def test_killed_pin_update_leaves_every_pin_whole(tmp_path):
         {n: json.loads(b)["quantities"] for n, b in originals.items()}
     leftovers = [p for p in pins.iterdir() if p.suffix == ".tmp"]
     assert all(p.name.startswith(".") for p in leftovers)      # hidden temp files only, never read as pins
+
+
+def test_pins_update_refuses_nan_and_keeps_the_old_pin(pins_dir, monkeypatch, capsys):
+    from reference_impl.examples import feed_forward
+
+    real = feed_forward.run
+    monkeypatch.setattr(feed_forward, "run", lambda: {**real(), "loss": float("nan")})
+    before = (pins_dir / "feed_forward.json").read_bytes()
+    assert main(["pins", "update", "feed_forward", "--pins", str(pins_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "feed_forward:loss" in err and "NaN" in err and err.count("\n") == 1
+    assert (pins_dir / "feed_forward.json").read_bytes() == before
+
+
+def test_nan_from_an_example_fails_check_not_crashes(pins_dir, monkeypatch, tmp_path, capsys):
+    from reference_impl.examples import feed_forward
+
+    real = feed_forward.run
+    monkeypatch.setattr(feed_forward, "run", lambda: {**real(), "loss": float("nan")})
+    assert main(["check", "feed_forward", "--pins", str(pins_dir), "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    assert "feed_forward:loss" in capsys.readouterr().out
+    assert json.loads((tmp_path / "o" / "results.json").read_text())["schema_version"] == 1
