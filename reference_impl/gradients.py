@@ -85,19 +85,23 @@ def _activate(net, pre):
     return sigmoid(pre) if net.output == "sigmoid" else pre
 
 
+def _affine(a, w, b):
+    z = a @ w
+    return z if b is None else z + b
+
+
+def _forward_pass(net, params, x):
+    """(layers, pre-activation of the hidden layer or None, the output layer's input, its pre-activation)."""
+    layers = _layers(net, params)
+    w1, b1, w2, b2 = layers
+    pre1 = _affine(x, w1, b1) if net.hidden else None
+    a = sigmoid(pre1) if net.hidden else x
+    return layers, pre1, a, _affine(a, w2, b2)
+
+
 def forward(net, params, x):
     """The network's output for inputs ``x`` (m, n_in)."""
-    w1, b1, w2, b2 = _layers(net, params)
-    a = x
-    if net.hidden:
-        a = x @ w1
-        if b1 is not None:
-            a = a + b1
-        a = sigmoid(a)
-    pre = a @ w2
-    if b2 is not None:
-        pre = pre + b2
-    return _activate(net, pre)
+    return _activate(net, _forward_pass(net, params, x)[3])
 
 
 def loss(net, params, x, y):
@@ -107,16 +111,7 @@ def loss(net, params, x, y):
 
 def chain_rule(net, params, x, y):
     """Analytic gradients by backprop: one forward and one backward pass."""
-    w1, b1, w2, b2 = _layers(net, params)
-    a = x
-    if net.hidden:
-        pre1 = x @ w1
-        if b1 is not None:
-            pre1 = pre1 + b1
-        a = sigmoid(pre1)
-    pre2 = a @ w2
-    if b2 is not None:
-        pre2 = pre2 + b2
+    (w1, b1, w2, b2), _, a, pre2 = _forward_pass(net, params, x)
     out = _activate(net, pre2)
     d_pre2 = (2.0 / out.size) * (out - y)                 # dL/dout of mean((out - y)^2)
     if net.output == "sigmoid":
@@ -157,7 +152,7 @@ def _hidden_layer_losses(net, x, pre1, w2, b2, y, shift):
     m = x.shape[0]
     x_aug = np.concatenate([x, np.ones((m, 1), x.dtype)], axis=1) if net.bias else x
     hidden = sigmoid(pre1)
-    pre2 = hidden @ w2 + (b2 if b2 is not None else 0)
+    pre2 = _affine(hidden, w2, b2)
     moved_hidden = sigmoid(pre1[:, None, :] + shift * x_aug[:, :, None])       # (m, n_in+, H)
     delta = moved_hidden - hidden[:, None, :]
     moved_pre2 = pre2[:, None, None, :] + delta[..., None] * w2                 # (m, n_in+, H, n_out)
@@ -179,13 +174,7 @@ def fd_central_vectorized(net, params, x, y, step=None):
     if step is None:
         step = 1e-3 if dtype == np.float32 else 1e-6
     step = dtype.type(step)
-    w1, b1, w2, b2 = _layers(net, params)
-    if net.hidden:
-        pre1 = x @ w1 + (b1 if b1 is not None else 0)
-        a = sigmoid(pre1)
-    else:
-        a = x
-    pre2 = a @ w2 + (b2 if b2 is not None else 0)
+    (w1, b1, w2, b2), pre1, a, pre2 = _forward_pass(net, params, x)
     out_grad = (_output_layer_losses(net, a, pre2, y, step)
                 - _output_layer_losses(net, a, pre2, y, -step)) / (2 * step)
     grads = _split(net, out_grad)
