@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from repro.cli import main
-from repro.report import load_results, write_report
+from repro.report import write_report
 
 
 def _row(example, quantity, status, actual, expected, policy="exact", dtype="float64", message=""):

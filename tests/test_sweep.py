@@ -135,3 +135,22 @@ def test_committed_sweep_pins_are_well_formed():
     for example_id in sweep.SWEEPABLE:
         pin = sweep.load_sweep_pin(ROOT / "expected_outputs", example_id)
         assert pin is not None and pin["n_seeds"] == sweep.DEFAULT_SEEDS[example_id] and not pin["partial"]
+
+
+def test_ctrl_c_stops_cleanly_with_partial_statistics(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "repro", "sweep", "xor_341", "--seeds", "100000", "--no-progress",
+                             "--out", str(tmp_path), "--pins", str(tmp_path / "no-pins")], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "PARTIAL" in out
+    record = json.loads((tmp_path / "sweep-xor_341.json").read_text())
+    assert record["partial"] and 0 < record["n_seeds"] < 100000 and record["n_seeds"] % sweep.CHUNK == 0
+    assert not (tmp_path / "no-pins").exists()
