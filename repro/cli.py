@@ -7,6 +7,7 @@ tolerance, a missing or changed pin); 2 bad input or configuration, with a one-l
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -105,11 +106,25 @@ def _print_check_summary(record):
 
 
 def cmd_list(args):
+    pins_dir = Path(args.pins)
     for example in registry.EXAMPLES.values():
         print(f"{example.id}: {example.summary}")
         print(f"    source: {', '.join(example.documents)}, {example.section}")
+        print("    policies:")
         for pattern, policy, reason in example.policies:
-            print(f"    {pattern:<34} {policy:<28} {reason}")
+            print(f"      {pattern:<34} {policy:<28} {reason}")
+        try:
+            pin = pins.load_pin(pins_dir, example.id)
+        except BadInput as exc:
+            print(f"    quantities: unreadable pin ({exc})")
+            continue
+        if pin is None:
+            print(f"    quantities: no pin in {pins_dir} (run `backprop-repro pins update {example.id}`)")
+            continue
+        print("    quantities (from the pin):")
+        for name, q in pin.quantities.items():
+            shape = "x".join(map(str, q["shape"])) or "scalar"
+            print(f"      {name:<44} {q['dtype']:<8} {shape:<8} {q['policy']}")
     return EXIT_OK
 
 
@@ -283,8 +298,9 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="backprop-repro", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="examples, their quantities' tolerance policies and sources").set_defaults(
-        func=cmd_list)
+    list_parser = sub.add_parser("list", help="examples, their sources, quantities and tolerance policies")
+    list_parser.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
+    list_parser.set_defaults(func=cmd_list)
     check = sub.add_parser("check", help="run examples, compare with pins, document values and claims")
     check.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
     check.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
@@ -346,6 +362,9 @@ def main(argv=None):
     except BadInput as exc:
         print(f"backprop-repro: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:   # e.g. `backprop-repro list | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("backprop-repro: interrupted; pins and reports are written atomically and were left intact",
               file=sys.stderr)
