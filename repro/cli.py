@@ -199,6 +199,10 @@ def cmd_sweep(args):
         low, high = c["wilson95"]
         print(f"  converged within {t}: {c['converged']}/{n} = {c['rate']:.4f} (Wilson 95% {low:.4f}-{high:.4f}); "
               f"failures: {len(record['failures'][t])} seeds, first {record['failures'][t][:10]}")
+    failing = record["failures"].get("0.1") or []
+    if failing:
+        print(f"  re-run one failing seed alone: python -c \"from reference_impl.examples import {args.id}; "
+              f"print({args.id}.run(seed={failing[0]})['output'])\"")
     if "document" in record:
         d = record["document"]
         print(f"  printed output {d['printed']}: percentiles {[round(p, 1) for p in d['percentiles']]}; "

@@ -154,3 +154,21 @@ def test_ctrl_c_stops_cleanly_with_partial_statistics(tmp_path):
     record = json.loads((tmp_path / "sweep-xor_341.json").read_text())
     assert record["partial"] and 0 < record["n_seeds"] < 100000 and record["n_seeds"] % sweep.CHUNK == 0
     assert not (tmp_path / "no-pins").exists()
+
+
+def test_committed_xor_pin_accepts_a_smaller_fresh_sweep_and_rejects_perturbed_pins():
+    pin = sweep.load_sweep_pin(ROOT / "expected_outputs", "xor_341")
+    outputs, errors, seeds, _ = sweep.run_sweep("xor_341", 1000, progress=False)
+    record = sweep.statistics("xor_341", outputs, errors, seeds)
+    assert all(r["status"] == "pass" for r in sweep.compare_with_pin(record, outputs, pin))
+    for perturb in (lambda p: p["convergence"]["0.1"].__setitem__("rate", 0.95),
+                    lambda p: p["quantiles"]["output.1"].__setitem__("50", 0.9),
+                    lambda p: p.__setitem__("verdict", "not-reproduced-statistically")):
+        bad = json.loads(json.dumps(pin))
+        perturb(bad)
+        assert any(r["status"] == "fail" for r in sweep.compare_with_pin(record, outputs, bad))
+
+
+def test_failing_seed_reruns_alone_with_the_reference():
+    out = xor_341.run(seed=67)["output"]      # seed 67 is listed as failing in the committed pin's sweep
+    assert np.max(np.abs(out[:, 0] - np.array([0, 1, 1, 0]))) >= 0.1
