@@ -56,6 +56,13 @@ def _json_safe(value):
     return value
 
 
+def _bench_dir(bench, out):
+    """The benchmark results to show: --bench, else the output directory when `bench` wrote there."""
+    if bench is not None:
+        return bench
+    return out if (Path(out) / "bench.csv").is_file() else None
+
+
 def write_outputs(record, out, bench_dir=None):
     """results.json, then the report (index.html and the CSV tables) rendered from it; all atomic."""
     record = _json_safe(record)
@@ -142,7 +149,7 @@ def cmd_check(args):
                                  "status": "fail" if differences else "pass", "differences": differences}
         if differences:
             record["exit_status"] = code = EXIT_REGRESSION
-    write_outputs(record, out, args.bench)
+    write_outputs(record, out, _bench_dir(args.bench, out))
     _print_check_summary(record)
     if "determinism" in record:
         d = record["determinism"]
@@ -159,7 +166,7 @@ def cmd_check(args):
 def cmd_report(args):
     records = [report.load_results(path) for path in args.results]
     out = _writable_dir(args.out, "--out")
-    index = report.write_report(records, out, args.bench)
+    index = report.write_report(records, out, _bench_dir(args.bench, out))
     print(f"wrote {index}, {out / 'comparison.csv'}, {out / 'document_values.csv'}, {out / 'claims.csv'}")
     return EXIT_OK
 
@@ -310,7 +317,8 @@ def build_parser():
     check.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     check.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
     check.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    check.add_argument("--bench", default=None, help="a `bench --out` directory to include in the report")
+    check.add_argument("--bench", default=None, help="a `bench --out` directory to include in the report "
+                                                      "(default: the --out directory when it holds bench.csv)")
     check.add_argument("--strict", action="store_true",
                        help="compare every quantity bitwise, whatever its policy (in the environment that made "
                             "the pins; the mutation self-test uses it)")
@@ -320,19 +328,20 @@ def build_parser():
     check.set_defaults(func=cmd_check)
     bench_parser = sub.add_parser("bench", help="finite differences vs chain rule: timings, scaling fits, gates")
     bench_parser.add_argument("--quick", action="store_true", help="fewer widths and shorter rounds (<= 60 s)")
-    bench_parser.add_argument("--out", default="reports/bench", help="output directory (default reports/bench)")
+    bench_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     bench_parser.add_argument("--benchmarks", default="benchmarks", help="benchmark suite directory")
     bench_parser.add_argument("--quiet", action="store_true", help="no pytest output")
     bench_parser.set_defaults(func=cmd_bench)
     report_parser = sub.add_parser("report", help="render HTML + CSV from one or more results.json files")
     report_parser.add_argument("results", nargs="+", metavar="RESULTS", help="results.json files")
     report_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
-    report_parser.add_argument("--bench", default=None, help="a `bench --out` directory to include")
+    report_parser.add_argument("--bench", default=None, help="a `bench --out` directory to include "
+                                                             "(default: the --out directory when it holds bench.csv)")
     report_parser.set_defaults(func=cmd_report)
     compare_parser = sub.add_parser("compare", help="drift matrix across environments (baseline first)")
     compare_parser.add_argument("results", nargs="+", metavar="RESULTS",
                                 help="results.json files, directories holding one, or glob patterns")
-    compare_parser.add_argument("--out", default="reports/drift", help="output directory (default reports/drift)")
+    compare_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     compare_parser.set_defaults(func=cmd_compare)
     sweep_parser = sub.add_parser("sweep", help="statistical reproduction over many seeds (xor_341, cavar_hidden_layer)")
     sweep_parser.add_argument("id", metavar="ID")
