@@ -116,20 +116,31 @@ def run_selftest(pins_dir, only=None, progress=None):
                 raise BadInput(f"selftest mutation {mutation.id!r}: its text occurs {text.count(mutation.old)} times "
                                f"in reference_impl/{mutation.file}, not once; update the catalogue in "
                                f"repro/selftest.py")
-        for n, mutation in enumerate(chosen, 1):
+        def strict_check(mutation):
             shutil.rmtree(root / "reference_impl", ignore_errors=True)
             shutil.copytree(source, root / "reference_impl", ignore=shutil.ignore_patterns("__pycache__"))
-            _apply(root, mutation)
+            if mutation is not None:
+                _apply(root, mutation)
             env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(harness_parent)]),
                    "PYTHONDONTWRITEBYTECODE": "1"}
-            done = subprocess.run([sys.executable, "-m", "repro", "check", "--quiet", "--strict", "--pins", str(pins_dir),
-                                   "--out", str(root / "out")], cwd=root, env=env, capture_output=True, text=True)
-            killed = done.returncode != 0
-            rows.append({"id": mutation.id, "why": mutation.why, "exit": done.returncode, "killed": killed,
-                         "evidence": next((line.strip() for line in done.stdout.splitlines()
-                                           if line.strip().startswith(("FAIL ", "ERROR ", "MISSING"))),
-                                          done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "")})
+            done = subprocess.run([sys.executable, "-m", "repro", "check", "--quiet", "--strict", "--pins",
+                                   str(pins_dir), "--out", str(root / "out")], cwd=root, env=env, capture_output=True,
+                                  text=True)
+            evidence = next((line.strip() for line in done.stdout.splitlines()
+                             if line.strip().startswith(("FAIL ", "ERROR ", "MISSING"))),
+                            done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "")
+            return done.returncode, evidence
+
+        code, evidence = strict_check(None)   # the unmutated copy must pass, or no kill means anything
+        if code != 0:
+            raise BadInput(f"selftest: the unmutated reference_impl fails `check --strict` here (exit {code}: "
+                           f"{evidence[:120]}); run the self-test in the environment that made the pins "
+                           f"({pins_dir}), or regenerate them with `backprop-repro pins update`")
+        for n, mutation in enumerate(chosen, 1):
+            code, evidence = strict_check(mutation)
+            killed = code != 0
+            rows.append({"id": mutation.id, "why": mutation.why, "exit": code, "killed": killed,
+                         "evidence": evidence})
             if progress:
-                progress(f"[{n}/{len(chosen)}] {mutation.id}: {'killed' if killed else 'SURVIVED'} "
-                         f"(exit {done.returncode})")
+                progress(f"[{n}/{len(chosen)}] {mutation.id}: {'killed' if killed else 'SURVIVED'} (exit {code})")
     return rows

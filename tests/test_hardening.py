@@ -76,14 +76,14 @@ def test_bad_repeat_and_unknown_command_inputs(tmp_path, capsys):
 
 
 def test_check_notes_a_foreign_environment_and_still_judges_by_policy(pins_dir, tmp_path, capsys):
-    _edit(pins_dir / "losses.json", lambda d: d["provenance"].update(numpy="1.26.4", python="3.10.13"))
+    _edit(pins_dir / "losses.json", lambda d: d["provenance"].update(numpy="0.0.test", python="2.0.test"))
     code = main(["check", "feed_forward", "losses", "--pins", str(pins_dir), "--out", str(tmp_path / "o"),
                  "--quiet"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "pins were made under 1.26.4 (losses)" in out and "python" in out
+    assert "pins were made under 0.0.test (losses)" in out and "2.0.test (losses)" in out
     env = json.loads((tmp_path / "o" / "results.json").read_text())["environment"]
-    assert env["differs_from_pins"]["numpy"]["pins"] == {"1.26.4": ["losses"]}
+    assert env["differs_from_pins"]["numpy"]["pins"]["0.0.test"] == ["losses"]
     assert "differs from the pins" in (tmp_path / "o" / "index.html").read_text()
 
 
@@ -116,8 +116,10 @@ def test_killed_pin_update_leaves_every_pin_whole(tmp_path):
             reasons = {q["reason"].endswith("(stale)") for q in data["quantities"].values()}
             assert len(reasons) == 1, f"{path.name} mixes old and new"
     main(["pins", "update", "--pins", str(pins)])
-    assert {p.name: json.loads(p.read_bytes())["quantities"] for p in pins.glob("*.json")} == \
-        {n: json.loads(b)["quantities"] for n, b in originals.items()}
+    reasons = {p.name: {k: q["reason"] for k, q in json.loads(p.read_bytes())["quantities"].items()}
+               for p in pins.glob("*.json")}
+    assert reasons == {n: {k: q["reason"] for k, q in json.loads(b)["quantities"].items()}
+                       for n, b in originals.items()}     # every file completed by the final, unkilled update
     leftovers = [p for p in pins.iterdir() if p.suffix == ".tmp"]
     assert all(p.name.startswith(".") for p in leftovers)      # hidden temp files only, never read as pins
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from repro.errors import BadInput
 from repro.selftest import MUTATIONS, run_selftest
 
 from .conftest import PINS_DIR
@@ -9,7 +10,10 @@ from .conftest import PINS_DIR
 
 @pytest.fixture(scope="module")
 def selftest_rows():
-    return {row["id"]: row for row in run_selftest(PINS_DIR)}
+    try:
+        return {row["id"]: row for row in run_selftest(PINS_DIR)}
+    except BadInput as exc:   # another NumPy/CPU than the pins': strict comparison is meaningless there
+        pytest.skip(f"mutation self-test needs the pins' environment: {exc}")
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.id for m in MUTATIONS])
