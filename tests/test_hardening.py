@@ -81,7 +81,7 @@ def test_check_notes_a_foreign_environment_and_still_judges_by_policy(pins_dir, 
                  "--quiet"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "pins were made under 0.0.test (losses)" in out and "2.0.test (losses)" in out
+    assert "pins were made under" in out and "0.0.test (losses)" in out and "2.0.test (losses)" in out
     env = json.loads((tmp_path / "o" / "results.json").read_text())["environment"]
     assert env["differs_from_pins"]["numpy"]["pins"]["0.0.test"] == ["losses"]
     assert "differs from the pins" in (tmp_path / "o" / "index.html").read_text()
