@@ -94,7 +94,7 @@ def _torch_grad(torch, net, params, x, y):
     def run():
         for t in tp:
             t.grad = None
-        w1, b1, w2, b2 = G._layers(net, tp)
+        w1, b1, w2, b2 = G.layers(net, tp)
         a = tx
         if net.hidden:
             a = tx @ w1
@@ -111,7 +111,7 @@ def _torch_grad(torch, net, params, x, y):
 
 def _jax_grad(jax, jnp, net, params, x, y):
     def loss(ps):
-        w1, b1, w2, b2 = G._layers(net, ps)
+        w1, b1, w2, b2 = G.layers(net, ps)
         a = x
         if net.hidden:
             a = jax.nn.sigmoid(x @ w1 + (b1 if b1 is not None else 0))

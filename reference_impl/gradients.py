@@ -28,7 +28,7 @@ from .activations import sigmoid
 from .finite_differences import STEP, forward_difference_gradients
 
 __all__ = ["Network", "NETWORKS", "mlp", "loss", "forward", "chain_rule", "fd_chapter", "fd_central_vectorized",
-           "n_params", "problem"]
+           "n_params", "problem", "layers"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def n_params(net):
     return int(sum(np.prod(s) for s in net.shapes()))
 
 
-def _layers(net, params):
+def layers(net, params):
     """(W1, b1, W2, b2) with None for absent pieces (W1, b1 None without a hidden layer)."""
     params = list(params)
     if not net.bias:
@@ -92,11 +92,11 @@ def _affine(a, w, b):
 
 def _forward_pass(net, params, x):
     """(layers, pre-activation of the hidden layer or None, the output layer's input, its pre-activation)."""
-    layers = _layers(net, params)
-    w1, b1, w2, b2 = layers
+    split = layers(net, params)
+    w1, b1, w2, b2 = split
     pre1 = _affine(x, w1, b1) if net.hidden else None
     a = sigmoid(pre1) if net.hidden else x
-    return layers, pre1, a, _affine(a, w2, b2)
+    return split, pre1, a, _affine(a, w2, b2)
 
 
 def forward(net, params, x):

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
-from .errors import BadInput
+from .errors import BadInput, RunFailed
 
 __all__ = ["run_benchmarks", "bench_table", "fit_scaling", "gates", "Gate", "CHAIN_RULE_MAX_RATIO",
            "FD_CHAPTER_MIN_EXPONENT", "DOCUMENT_NETWORKS"]
@@ -63,9 +63,9 @@ def run_benchmarks(out, quick, benchmarks_dir="benchmarks", progress=None):
         progress("running: " + " ".join(cmd[2:]))
     result = subprocess.run(cmd, env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"},
                             capture_output=not progress, text=True)
-    if result.returncode not in (0,):
+    if result.returncode != 0:
         tail = (result.stdout or "")[-2000:] if not progress else ""
-        raise RuntimeError(f"benchmark run failed (pytest exit {result.returncode}){': ' + tail if tail else ''}")
+        raise RunFailed(f"benchmark run failed (pytest exit {result.returncode}){': ' + tail if tail else ''}")
     target = out / "bench.json"
     shutil.move(raw, target)
     return target

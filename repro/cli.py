@@ -6,14 +6,13 @@ tolerance, a missing or changed pin); 2 bad input or configuration, with a one-l
 
 import argparse
 import json
-import math
 import os
 import sys
 from pathlib import Path
 
-from . import __version__, atomic, pins, registry, report, runner
+from . import __version__, atomic, pins, registry, report, runner, values
 from .environment import fingerprint
-from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION, BadInput
+from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION, BadInput, RunFailed
 
 __all__ = ["main"]
 
@@ -45,17 +44,6 @@ def _pins_dir(path, must_exist):
     return path
 
 
-def _json_safe(value):
-    """Non-finite floats (e.g. a claim measured on a broken example) become None: JSON has no NaN."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def _bench_dir(bench, out):
     """The benchmark results to show: --bench, else the output directory when `bench` wrote there."""
     if bench is not None:
@@ -65,7 +53,7 @@ def _bench_dir(bench, out):
 
 def write_outputs(record, out, bench_dir=None):
     """results.json, then the report (index.html and the CSV tables) rendered from it; all atomic."""
-    record = _json_safe(record)
+    record = values.json_safe(record)
     atomic.write_text(out / "results.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
     return report.write_report([record], out, bench_dir)
 
@@ -375,6 +363,9 @@ def main(argv=None):
     except BadInput as exc:
         print(f"backprop-repro: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RunFailed as exc:
+        print(f"backprop-repro: failed: {exc}", file=sys.stderr)
+        return EXIT_REGRESSION
     except BrokenPipeError:   # e.g. `backprop-repro list | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import atomic
 from .errors import BadInput
 from .policies import compare
-from .report import load_results
+from .report import TEMPLATES, load_results
 
 __all__ = ["expand", "environment_label", "drift_matrix", "write_drift"]
 
@@ -97,8 +96,6 @@ def drift_matrix(records, paths):
     return frame, envs, counts
 
 
-_ENV = Environment(loader=PackageLoader("repro", "templates"), autoescape=select_autoescape(["html", "j2"]))
-
 
 def write_drift(patterns, out):
     paths = expand(patterns)
@@ -106,7 +103,7 @@ def write_drift(patterns, out):
     frame, envs, counts = drift_matrix(records, paths)
     differing = [k for k in FINGERPRINT_KEYS if len({str(e[k]) for e in envs}) > 1]
     atomic.write_text(out / "drift.csv", frame.to_csv(index=False))
-    html = _ENV.get_template("drift.html.j2").render(frame=frame.to_dict("records"), labels=list(frame.columns[3:]),
+    html = TEMPLATES.get_template("drift.html.j2").render(frame=frame.to_dict("records"), labels=list(frame.columns[3:]),
                                                     envs=envs, differing=differing, counts=counts)
     atomic.write_text(out / "drift.html", html)
     return frame, counts

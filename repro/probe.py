@@ -10,6 +10,7 @@ import sys
 import warnings
 
 from . import registry, values
+from .errors import RunFailed
 
 __all__ = ["repeat"]
 
@@ -33,7 +34,8 @@ def repeat(ids, times, progress=None):
         done = subprocess.run([sys.executable, "-m", "repro.probe", *ids], capture_output=True, text=True,
                               check=False)
         if done.returncode != 0:
-            raise RuntimeError(f"probe process failed: {done.stderr[-1000:]}")
+            last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+            raise RunFailed(f"determinism probe process {n + 1} failed: {last}")
         runs.append(json.loads(done.stdout))
     differences = []
     for n, other in enumerate(runs[1:], 2):

@@ -74,7 +74,7 @@ def _fmt(value):
     """Numbers for people: 4 significant digits, integers as they are, blanks for missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, int):   # bool included
         return str(value)
     if isinstance(value, float):
         return "0" if value == 0 else f"{value:.4g}"
@@ -129,15 +129,15 @@ def _bench_view(bench_dir):
             "gates": gates.to_dict("records"), "figure": figures.scaling_figure(table, scaling)}
 
 
-_ENV = Environment(loader=PackageLoader("repro", "templates"), autoescape=select_autoescape(["html", "j2"]),
+TEMPLATES = Environment(loader=PackageLoader("repro", "templates"), autoescape=select_autoescape(["html", "j2"]),
                    trim_blocks=True, lstrip_blocks=True)
-_ENV.filters["fmt"] = _fmt
+TEMPLATES.filters["fmt"] = _fmt
 
 
 def write_report(records, out, bench_dir=None):
     """index.html for one or more results records (one block each) and the CSV tables of the first."""
     out = Path(out)
     write_tables(records[0], out)
-    html = _ENV.get_template("report.html.j2").render(views=[_view(r) for r in records], bench=_bench_view(bench_dir))
+    html = TEMPLATES.get_template("report.html.j2").render(views=[_view(r) for r in records], bench=_bench_view(bench_dir))
     atomic.write_text(out / "index.html", html)
     return out / "index.html"

@@ -3,7 +3,6 @@
 Produces the ``results.json`` record of the contract (schema_version 1) and the exit code.
 """
 
-import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -61,16 +60,7 @@ def jsonable(value):
     """Nested lists of Python scalars; non-finite floats become None (JSON has no NaN)."""
     if isinstance(value, str) or value is None:
         return value
-    data = np.asarray(value).tolist()
-
-    def clean(x):
-        if isinstance(x, list):
-            return [clean(y) for y in x]
-        if isinstance(x, float) and not math.isfinite(x):
-            return None
-        return x
-
-    return clean(data)
+    return values.json_safe(np.asarray(value).tolist())
 
 
 def _row(example_id, name, actual, expected, policy, reason, comparison, status, message=""):
@@ -93,7 +83,7 @@ def _row(example_id, name, actual, expected, policy, reason, comparison, status,
 
 
 def _finite(x):
-    return x if x is None or math.isfinite(x) else None
+    return values.json_safe(x)
 
 
 def compare_example(run, pin, strict=False):
@@ -181,11 +171,11 @@ def environment_differences(env, loaded):
             pinned, now = pin.provenance.get(key), env.get(key)
             if pinned is not None and pinned != now:
                 entry = differences.setdefault(key, {"now": now, "pins": {}})
-                entry["pins"].setdefault(json_key(pinned), []).append(example_id)
+                entry["pins"].setdefault(_json_key(pinned), []).append(example_id)
     return differences
 
 
-def json_key(value):
+def _json_key(value):
     return " ".join(value) if isinstance(value, list) else str(value)
 
 

@@ -4,11 +4,24 @@ Floats are written as Python ``float`` repr (17 significant digits at most, roun
 exactly, also for float32 values). Strings (error messages) are stored as text.
 """
 
+import math
+
 import numpy as np
 
-__all__ = ["normalize", "encode", "decode", "SUPPORTED_DTYPES"]
+__all__ = ["normalize", "encode", "decode", "json_safe", "SUPPORTED_DTYPES"]
 
 SUPPORTED_DTYPES = ("float64", "float32", "int64", "int32", "bool", "str")
+
+
+def json_safe(value):
+    """Nested data with non-finite floats replaced by None (JSON has no NaN or infinity)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def normalize(value):

@@ -144,3 +144,15 @@ def test_nan_from_an_example_fails_check_not_crashes(pins_dir, monkeypatch, tmp_
     assert main(["check", "feed_forward", "--pins", str(pins_dir), "--out", str(tmp_path / "o"), "--quiet"]) == 1
     assert "feed_forward:loss" in capsys.readouterr().out
     assert json.loads((tmp_path / "o" / "results.json").read_text())["schema_version"] == 1
+
+
+def test_a_failed_probe_process_is_one_line_exit_1(pins_dir, tmp_path, monkeypatch, capsys):
+    from repro import probe
+    from repro.errors import RunFailed
+
+    with pytest.raises(RunFailed, match="probe process 1 failed"):
+        probe.repeat(["no_such_example"], 1)
+    monkeypatch.setattr(probe, "repeat", lambda *a, **k: (_ for _ in ()).throw(RunFailed("probe process 2 failed")))
+    code = main(["check", "losses", "--repeat", "2", "--pins", str(pins_dir), "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "probe process 2 failed" in err

@@ -19,7 +19,7 @@ TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
 def test_numpy_and_torch_gradients_agree(name, dtype):
     net, params, x, y = G.problem(name, dtype)
     tp = [torch.tensor(p, requires_grad=True) for p in params]
-    w1, b1, w2, b2 = G._layers(net, tp)
+    w1, b1, w2, b2 = G.layers(net, tp)
     a = torch.tensor(x)
     if net.hidden:
         a = torch.sigmoid(a @ w1 + (b1 if b1 is not None else 0))
