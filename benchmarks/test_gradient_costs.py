@@ -133,7 +133,7 @@ def test_torch_autograd(benchmark, name):
     benchmark.group = f"network {name}" if name in DOCUMENT_NETWORKS else "scaling"
     _record(benchmark, net, "torch_autograd")
     grads = _bench(benchmark, fn, heavy=False)
-    from reference_impl.examples.gradient_check import scale_free_error
+    from reference_impl.gradcheck import scale_free_error
     assert scale_free_error(G.chain_rule(net, params, x, y), grads) <= 1e-12
 
 
@@ -148,5 +148,5 @@ def test_jax_grad(benchmark, name):
     benchmark.group = f"network {name}" if name in DOCUMENT_NETWORKS else "scaling"
     _record(benchmark, net, "jax_grad")
     grads = _bench(benchmark, fn, heavy=False)
-    from reference_impl.examples.gradient_check import scale_free_error
+    from reference_impl.gradcheck import scale_free_error
     assert scale_free_error(G.chain_rule(net, params, x, y), grads) <= 1e-12

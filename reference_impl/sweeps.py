@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SweepSpec", "SPECS", "initial_weights", "train_batch"]
+__all__ = ["SweepSpec", "initial_weights", "train_batch"]
 
 
 @dataclass(frozen=True)
 class SweepSpec:
-    example: str
+    """A 3-4-1 sigmoid network trained over many seeds; an example module declares it as ``SWEEP``."""
+
     x: np.ndarray
     y: np.ndarray
     iterations: int
@@ -30,18 +31,14 @@ class SweepSpec:
     hidden_scale: float    # 004 scales the draws by sqrt(2 / fan_in); 003 does not
     output_scale: float
     error_every: int = 0   # 004 prints mean |error| every 10000 iterations
+    default_seeds: int = 1000
+    chunk: int = 1000      # seeds per batch: the unit of progress and of Ctrl-C
+    pinned_seed: int = 0   # the seed of the example's pinned single run
+    printed_quantity: str = "output"   # the quantity whose printed values the sweep places
 
     @property
     def targets(self):
         return self.y[:, 0]
-
-
-_X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
-SPECS = {
-    "xor_341": SweepSpec("xor_341", _X, np.array([[0], [1], [1], [0]]), 1500, 2.0, 1.0, 1.0),
-    "cavar_hidden_layer": SweepSpec("cavar_hidden_layer", _X, np.array([[0], [1], [1], [0]]), 100000, 1.0,
-                                    np.sqrt(2.0 / 3), np.sqrt(2.0 / 4), error_every=10000),
-}
 
 
 def initial_weights(spec, seeds):

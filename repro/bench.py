@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from . import atomic
 from .errors import BadInput, RunFailed
 
 __all__ = ["run_benchmarks", "bench_table", "fit_scaling", "gates", "Gate", "CHAIN_RULE_MAX_RATIO",
-           "FD_CHAPTER_MIN_EXPONENT", "DOCUMENT_NETWORKS"]
+           "FD_CHAPTER_MIN_EXPONENT", "DOCUMENT_NETWORKS", "load_section", "default_benchmarks_dir"]
 
 CHAIN_RULE_MAX_RATIO = 3.0
 FD_CHAPTER_MIN_EXPONENT = 0.8
@@ -42,9 +41,50 @@ class Gate:
     note: str = ""
 
 
-def run_benchmarks(out, quick, benchmarks_dir="benchmarks", progress=None):
+def default_benchmarks_dir():
+    """The checkout's ``benchmarks/`` when run from one, else the copy shipped inside the package."""
+    from .locations import resource_dir
+
+    return resource_dir("benchmarks")
+
+
+def load_section(bench_dir):
+    """The ``bench`` section of a verdict record from a ``bench --out`` directory (bench/scaling/gates CSV)."""
+    import csv
+
+    bench_dir = Path(bench_dir)
+    section = {"dir": str(bench_dir)}
+    try:
+        for name in ("bench", "scaling", "gates"):
+            with open(bench_dir / f"{name}.csv", newline="", encoding="utf-8") as handle:
+                section["table" if name == "bench" else name] = [_typed(r) for r in csv.DictReader(handle)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise BadInput(f"--bench {bench_dir}: cannot read bench.csv, scaling.csv and gates.csv ({exc}); run "
+                       f"`backprop-repro bench --out {bench_dir}` first") from None
+    for gate in section["gates"]:
+        if "passed" not in gate:
+            raise BadInput(f"--bench {bench_dir / 'gates.csv'}: no 'passed' column; regenerate it with "
+                           f"`backprop-repro bench --out {bench_dir}`")
+        gate["status"] = "pass" if gate["passed"] in (True, "True") else "fail"
+    return section
+
+
+def _typed(row):
+    out = {}
+    for key, value in row.items():
+        try:
+            out[key] = int(value)
+        except (TypeError, ValueError):
+            try:
+                out[key] = float(value)
+            except (TypeError, ValueError):
+                out[key] = True if value == "True" else False if value == "False" else value
+    return out
+
+
+def run_benchmarks(out, quick, benchmarks_dir=None, progress=None):
     """Run pytest-benchmark on ``benchmarks_dir``; returns the path of its JSON (``out/bench.json``)."""
-    bench_dir = Path(benchmarks_dir)
+    bench_dir = Path(benchmarks_dir) if benchmarks_dir else default_benchmarks_dir()
     if not (bench_dir / "test_gradient_costs.py").is_file():
         raise BadInput(f"--benchmarks {bench_dir}: no benchmark suite there; run from the project root or pass "
                        f"--benchmarks DIR")
@@ -55,6 +95,7 @@ def run_benchmarks(out, quick, benchmarks_dir="benchmarks", progress=None):
             from None
     raw = out / ".bench-raw.json"
     cmd = [sys.executable, "-m", "pytest", str(bench_dir), "--benchmark-only", "-q", "-p", "no:cacheprovider",
+           "--rootdir", str(bench_dir), "-c", os.devnull,
            f"--benchmark-json={raw}", "--benchmark-max-time=0.2" if quick else "--benchmark-max-time=0.5",
            "--benchmark-columns=median,iqr,rounds", "--benchmark-sort=name", "-o", "addopts="]
     if quick:
@@ -80,6 +121,8 @@ def bench_table(benchmark_json):
         rows.append({"network": info["network"], "n_params": info["n_params"], "method": info["method"],
                      "median_s": stats["median"], "iqr_s": stats["iqr"], "rounds": stats["rounds"],
                      "mean_s": stats["mean"], "min_s": stats["min"]})
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=BENCH_COLUMNS)
 
 
@@ -97,6 +140,8 @@ def fit_scaling(table):
         r2 = 1.0 - float(residual @ residual) / float(total @ total) if total @ total > 0 else 1.0
         rows.append({"method": method, "exponent": float(slope), "r2": r2, "n_points": len(group),
                      "p_min": int(group["n_params"].min()), "p_max": int(group["n_params"].max())})
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["method", "exponent", "r2", "n_points", "p_min", "p_max"])
 
 
@@ -150,6 +195,8 @@ def summary(table):
 
 
 def write_outputs(out, table, scaling, gate_list):
+    import pandas as pd
+
     atomic.write_text(out / "bench.csv", table.to_csv(index=False))
     atomic.write_text(out / "scaling.csv", scaling.to_csv(index=False))
     atomic.write_text(out / "gates.csv", pd.DataFrame([g.__dict__ for g in gate_list]).to_csv(index=False))

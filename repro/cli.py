@@ -10,14 +10,15 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, atomic, pins, registry, report, runner, values
-from .environment import fingerprint
+from . import __version__, atomic, pins, registry, runner
 from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION, BadInput, RunFailed
+from .locations import checkout_root, default_pins_dir
 
 __all__ = ["main"]
 
 DEFAULT_OUT = "reports/latest"
-DEFAULT_PINS = "expected_outputs"
+PINS_HELP = ("pin directory (default: the checkout's expected_outputs/ when run from one, else the pins shipped in "
+             "the package)")
 
 
 def _say(message):
@@ -37,25 +38,38 @@ def _writable_dir(path, option):
     return path
 
 
-def _pins_dir(path, must_exist):
-    path = Path(path)
+def _pins_dir(args, must_exist=True, for_writing=False):
+    """--pins DIR, else --project DIR/expected_outputs, else the default pins; a missing one is bad input."""
+    if getattr(args, "pins", None):
+        path, option = Path(args.pins), f"--pins {args.pins}"
+    elif getattr(args, "project", None):
+        path, option = Path(args.project) / "expected_outputs", f"--project {args.project}"
+    else:
+        path, option = default_pins_dir(), "the default pin directory"
+        if for_writing and checkout_root() is None:
+            raise BadInput(f"{path}: the pins shipped inside the installed package are read-only; pass --pins DIR or "
+                           f"--project DIR (or run from a source checkout)")
     if must_exist and not path.is_dir():
-        raise BadInput(f"--pins {path}: no such directory; run from the project root or pass --pins DIR")
+        raise BadInput(f"{option}: no such directory {path}; pass the folder that holds the <id>.json pins "
+                       f"(or --project DIR for DIR/expected_outputs)")
     return path
 
 
-def _bench_dir(bench, out):
-    """The benchmark results to show: --bench, else the output directory when `bench` wrote there."""
-    if bench is not None:
-        return bench
-    return out if (Path(out) / "bench.csv").is_file() else None
+def _bench_section(bench):
+    if bench is None:
+        return None
+    from . import bench as bench_mod
+
+    return bench_mod.load_section(bench)
 
 
-def write_outputs(record, out, bench_dir=None):
-    """results.json, then the report (index.html and the CSV tables) rendered from it; all atomic."""
-    record = values.json_safe(record)
+def write_outputs(record, out, render=True):
+    """results.json, then (``render``) the report (index.html and the CSV tables) read from it; all atomic."""
     atomic.write_text(out / "results.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
-    return report.write_report([record], out, bench_dir)
+    if render:
+        from . import report
+
+        report.write_report([record], out)
 
 
 def _print_check_summary(record):
@@ -101,9 +115,10 @@ def _print_check_summary(record):
 
 
 def cmd_list(args):
-    pins_dir = Path(args.pins)
-    for example in registry.EXAMPLES.values():
-        print(f"{example.id}: {example.summary}")
+    pins_dir = _pins_dir(args, must_exist=False)
+    for example_id in registry.example_ids():
+        example = registry.get(example_id)
+        print(f"{example.id}: {example.summary}  [{example.module_name}]")
         print(f"    source: {', '.join(example.documents)}, {example.section}")
         print("    policies:")
         for pattern, policy, reason in example.policies:
@@ -125,36 +140,35 @@ def cmd_list(args):
 
 def cmd_check(args):
     out = _writable_dir(args.out, "--out")
-    pins_dir = _pins_dir(args.pins, must_exist=False)
+    pins_dir = _pins_dir(args)
     if args.repeat < 1:
         raise BadInput(f"--repeat {args.repeat}: give 1 (no probe) or more runs")
-    record, code = runner.check(args.ids, pins_dir, progress=None if args.quiet else _say, strict=args.strict)
-    if args.repeat > 1:
-        from . import probe
-
-        _, differences = probe.repeat(runner.resolve_ids(args.ids), args.repeat, None if args.quiet else _say)
-        record["determinism"] = {"repeats": args.repeat, "processes": "separate",
-                                 "status": "fail" if differences else "pass", "differences": differences}
-        if differences:
-            record["exit_status"] = code = EXIT_REGRESSION
-    write_outputs(record, out, _bench_dir(args.bench, out))
+    record = runner.check(args.ids, pins_dir, progress=None if args.quiet else _say, strict=args.strict,
+                          repeat=args.repeat, bench=_bench_section(args.bench))
+    write_outputs(record, out, render=not args.no_report)
     _print_check_summary(record)
     if "determinism" in record:
         d = record["determinism"]
         print(f"determinism: {d['repeats']} separate processes, {len(d['differences'])} quantities differ in some bit"
               + "".join(f"\n  FAIL {x['example']}:{x['quantity']} differs in run {x['run']}" for x in d["differences"]))
-    print(f"wrote {out / 'results.json'}, {out / 'index.html'}, {out / 'comparison.csv'}, "
-          f"{out / 'document_values.csv'}, {out / 'claims.csv'}")
+    for gate in (record.get("bench") or {}).get("gates", []):
+        print(f"bench gate {gate['name']} [{gate['subject']}]: {gate['status']}")
+    written = ["results.json"] + ([] if args.no_report else ["index.html", "comparison.csv", "document_values.csv",
+                                                            "claims.csv"])
+    print("wrote " + ", ".join(str(out / name) for name in written))
     if record.get("strict"):
         print("strict: every quantity compared bitwise")
+    code = record["exit_status"]
     print("PASS: everything holds" if code == EXIT_OK else "FAIL: regression (exit 1); see the lines above")
     return code
 
 
 def cmd_report(args):
+    from . import report
+
     records = [report.load_results(path) for path in args.results]
     out = _writable_dir(args.out, "--out")
-    index = report.write_report(records, out, _bench_dir(args.bench, out))
+    index = report.write_report(records, out, _bench_section(args.bench))
     print(f"wrote {index}, {out / 'comparison.csv'}, {out / 'document_values.csv'}, {out / 'claims.csv'}")
     return EXIT_OK
 
@@ -173,78 +187,101 @@ def cmd_compare(args):
 
 def cmd_sweep(args):
     from . import sweep
+    from .environment import fingerprint
 
-    if args.id not in sweep.SWEEPABLE:
-        raise BadInput(f"sweep {args.id!r}: unknown or not sweepable; sweepable ids: {', '.join(sweep.SWEEPABLE)}")
-    n_seeds = args.seeds if args.seeds is not None else sweep.DEFAULT_SEEDS[args.id]
+    spec = sweep.spec_of(args.id)
+    n_seeds = args.seeds if args.seeds is not None else spec.default_seeds
     if n_seeds < 1:
         raise BadInput(f"--seeds {n_seeds}: give a positive number of seeds")
     if args.seed_start < 0:
         raise BadInput(f"--seed-start {args.seed_start}: seeds are non-negative integers")
     out = _writable_dir(args.out, "--out")
-    pin = None if args.update_pin else sweep.load_sweep_pin(args.pins, args.id)
-    record, outputs = sweep.timed_sweep(args.id, n_seeds, args.seed_start, progress=not args.no_progress)
-    atomic.write_text(out / f"sweep-{args.id}.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
-    if sweep.merge_into_results(out, record):
-        report.write_report([report.load_results(out / "results.json")], out)
-    n = record["n_seeds"]
-    print(f"{args.id}: {n} seeds x {record['iterations']} iterations in {record['seconds']} s"
-          + (f" (PARTIAL: interrupted after {n} of {n_seeds} seeds)" if record["partial"] else ""))
-    for t, c in record["convergence"].items():
+    pins_dir = _pins_dir(args, must_exist=not args.update_pin, for_writing=args.update_pin)
+    pin = None if args.update_pin else sweep.load_sweep_pin(pins_dir, args.id)
+    stats, outputs = sweep.timed_sweep(args.id, n_seeds, args.seed_start, progress=not args.no_progress)
+    n = stats["n_seeds"]
+    print(f"{args.id}: {n} seeds x {stats['iterations']} iterations in {stats['seconds']} s"
+          + (f" (PARTIAL: interrupted after {n} of {n_seeds} seeds)" if stats["partial"] else ""))
+    for t, c in stats["convergence"].items():
         low, high = c["wilson95"]
         print(f"  converged within {t}: {c['converged']}/{n} = {c['rate']:.4f} (Wilson 95% {low:.4f}-{high:.4f}); "
-              f"failures: {len(record['failures'][t])} seeds, first {record['failures'][t][:10]}")
-    failing = record["failures"].get("0.1") or []
+              f"failures: {len(stats['failures'][t])} seeds, first {stats['failures'][t][:10]}")
+    failing = stats["failures"].get("0.1") or []
     if failing:
-        print(f"  re-run one failing seed alone: python -c \"from reference_impl.examples import {args.id}; "
-              f"print({args.id}.run(seed={failing[0]})['output'])\"")
-    if "document" in record:
-        d = record["document"]
+        print(f"  re-run one failing seed alone: python -c \"from {registry.get(args.id).module_name.rsplit('.', 1)[0]} "
+              f"import {args.id}; print({args.id}.run(seed={failing[0]})['output'])\"")
+    if "document" in stats:
+        d = stats["document"]
         print(f"  printed output {d['printed']}: percentiles {[round(p, 1) for p in d['percentiles']]}; "
               f"seeds at least as good as the document's run: {d['share_at_least_as_good']:.4f}")
-    if "pinned_seed" in record:
-        p = record["pinned_seed"]
+    if "pinned_seed" in stats:
+        p = stats["pinned_seed"]
         print(f"  seed {p['seed']} (the pinned run): max error {p['max_error']:.4g}, percentile "
               f"{p['percentile_of_max_error']:.1f}")
-    print(f"  verdict: {record['verdict']} ({record['verdict_rule']})")
-    print(f"wrote {out / f'sweep-{args.id}.json'}")
-    if record["partial"]:
-        print("interrupted: statistics above are partial; pins not compared or updated")
-        return 130
-    if args.update_pin:
-        changed = sweep.write_sweep_pin(args.pins, record)
-        print(f"{sweep.sweep_pin_path(args.pins, args.id)}: {'changed (review the diff)' if changed else 'unchanged'}")
-        return EXIT_REGRESSION if changed else EXIT_OK
-    if pin is None:
-        print(f"no sweep pin at {sweep.sweep_pin_path(args.pins, args.id)}; create it with --update-pin")
-        return EXIT_REGRESSION
-    rows = sweep.compare_with_pin(record, outputs, pin)
-    failed = [r for r in rows if r["status"] != "pass"]
-    print(f"  against the pin ({pin['n_seeds']} seeds, sampling bound Z={sweep.Z:g}): {len(rows) - len(failed)} of "
-          f"{len(rows)} within bounds")
-    for r in failed:
-        print(f"  FAIL {r['quantity']}: pinned {r['pinned']}, fresh {r['fresh']}, bound {r['bound']}")
-    return EXIT_REGRESSION if failed else EXIT_OK
+    print(f"  verdict: {stats['verdict']} ({stats['verdict_rule']})")
+    env = fingerprint()
+    if stats["partial"]:
+        status, rows, note = "interrupted", [], "interrupted: statistics are partial; pins not compared or updated"
+    elif args.update_pin:
+        data = sweep.sweep_pin_data(stats, {"command": f"backprop-repro sweep {args.id} --seeds {n} --update-pin",
+                                            **env})
+        old = sweep.load_sweep_pin_or_none(pins_dir, args.id)
+        lines = pins.diff_pins(old, data)
+        if lines:
+            sweep.sweep_pins_dir(pins_dir).mkdir(parents=True, exist_ok=True)
+            pins.write_pin(sweep.sweep_pins_dir(pins_dir), data)
+        status, rows = ("fail" if lines else "pass"), []
+        note = (f"{pins.pin_path(sweep.sweep_pins_dir(pins_dir), args.id)}: "
+                + ("changed (review the diff)\n" + "\n".join(lines) if lines else "unchanged"))
+    elif pin is None:
+        status, rows = "missing-pin", []
+        note = f"no sweep pin at {pins.pin_path(sweep.sweep_pins_dir(pins_dir), args.id)}; create it with --update-pin"
+    else:
+        rows = sweep.compare_with_pin(stats, outputs, pin)
+        failed = [r for r in rows if r["status"] != "pass"]
+        status = "fail" if failed else "pass"
+        note = (f"against the pin ({int(pin.quantities['n_seeds']['value'])} seeds, sampling bound Z={sweep.Z:g}): "
+                f"{len(rows) - len(failed)} of {len(rows)} within bounds"
+                + "".join(f"\n  FAIL {r['quantity']}: pinned {r['pinned']}, fresh {r['fresh']}, bound {r['bound']}"
+                          for r in failed))
+    section = {**stats, "status": status, "comparison": rows, "note": note}
+    record = runner.assemble(env, sweeps=[section])
+    atomic.write_text(out / f"sweep-{args.id}.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
+    print(f"  {note}")
+    print(f"wrote {out / f'sweep-{args.id}.json'} (render it with `backprop-repro report {out / f'sweep-{args.id}.json'}`)")
+    return 130 if stats["partial"] else record["exit_status"]
 
 
 def cmd_selftest(args):
     from . import selftest
 
-    rows = selftest.run_selftest(args.pins, args.only, progress=None if args.quiet else _say)
-    killed = sum(r["killed"] for r in rows)
+    out = _writable_dir(args.out, "--out")
+    rows = selftest.run_selftest(args.only, progress=None if args.quiet else _say)
     for r in rows:
-        print(f"{'killed  ' if r['killed'] else 'SURVIVED'} {r['id']:<36} exit {r['exit']}  {r['why']}"
-              + (f"\n         {r['evidence'][:150]}" if r["evidence"] else ""))
-    print(f"mutation kill rate: {killed}/{len(rows)} = {100 * killed / max(len(rows), 1):.0f}%")
-    survivors = [r["id"] for r in rows if not r["killed"]]
-    if survivors:
-        print(f"survivors: {', '.join(survivors)}")
-    return EXIT_OK if not survivors else EXIT_REGRESSION
+        state = ("killed  " if r["killed_default"] else "strict  " if r["killed_strict"] else "SURVIVED")
+        print(f"{state} {r['id']:<38} {r['why']}" + (f"\n         {r['caught_by'][0][:150]}" if r["caught_by"] else "")
+              + (f"\n         default survivor: {r['expected_default_survivor']}" if not r["killed_default"] and
+                 r["expected_default_survivor"] else ""))
+    n = max(len(rows), 1)
+    default, strict = sum(r["killed_default"] for r in rows), sum(r["killed_strict"] for r in rows)
+    print(f"kill rate: default {default}/{len(rows)} = {100 * default / n:.0f}%, strict {strict}/{len(rows)} = "
+          f"{100 * strict / n:.0f}%")
+    unexplained = [r["id"] for r in rows if not r["killed_strict"]
+                   or (not r["killed_default"] and not r["expected_default_survivor"])]
+    record = {"schema_version": 1, "mutations": rows, "kill_rate_default": default / n, "kill_rate_strict": strict / n,
+              "unexplained_survivors": unexplained}
+    atomic.write_text(out / "selftest.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
+    print(f"wrote {out / 'selftest.json'}")
+    if unexplained:
+        print(f"FAIL: survivors without a recorded reason: {', '.join(unexplained)}")
+    return EXIT_OK if not unexplained else EXIT_REGRESSION
 
 
 def cmd_pins_update(args):
     ids = runner.resolve_ids(args.ids)
-    pins_dir = _writable_dir(args.pins, "--pins")
+    from .environment import fingerprint
+
+    pins_dir = _writable_dir(_pins_dir(args, must_exist=False, for_writing=True), "--pins")
     provenance = {"command": "backprop-repro pins update " + " ".join(args.ids), **fingerprint()}
     changed, failed = [], []
     for example_id in ids:
@@ -293,20 +330,26 @@ def cmd_bench(args):
     return EXIT_OK if all(g.passed for g in gate_list) else EXIT_REGRESSION
 
 
+def _add_pins(parser):
+    parser.add_argument("--pins", default=None, metavar="DIR", help=PINS_HELP)
+    parser.add_argument("--project", default=None, metavar="DIR", help="a project folder: use DIR/expected_outputs")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="backprop-repro", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     list_parser = sub.add_parser("list", help="examples, their sources, quantities and tolerance policies")
-    list_parser.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
+    _add_pins(list_parser)
     list_parser.set_defaults(func=cmd_list)
     check = sub.add_parser("check", help="run examples, compare with pins, document values and claims")
     check.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
     check.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
-    check.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
+    _add_pins(check)
     check.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    check.add_argument("--bench", default=None, help="a `bench --out` directory to include in the report "
-                                                      "(default: the --out directory when it holds bench.csv)")
+    check.add_argument("--bench", default=None, metavar="DIR",
+                       help="a `bench --out` directory: its gates join the verdict and its tables the report")
+    check.add_argument("--no-report", action="store_true", help="write results.json only (no HTML, CSV or figures)")
     check.add_argument("--strict", action="store_true",
                        help="compare every quantity bitwise, whatever its policy (in the environment that made "
                             "the pins; the mutation self-test uses it)")
@@ -317,32 +360,31 @@ def build_parser():
     bench_parser = sub.add_parser("bench", help="finite differences vs chain rule: timings, scaling fits, gates")
     bench_parser.add_argument("--quick", action="store_true", help="fewer widths and shorter rounds (<= 60 s)")
     bench_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
-    bench_parser.add_argument("--benchmarks", default="benchmarks", help="benchmark suite directory")
+    bench_parser.add_argument("--benchmarks", default=None, metavar="DIR",
+                              help="benchmark suite directory (default: the checkout's or the shipped one)")
     bench_parser.add_argument("--quiet", action="store_true", help="no pytest output")
     bench_parser.set_defaults(func=cmd_bench)
     report_parser = sub.add_parser("report", help="render HTML + CSV from one or more results.json files")
     report_parser.add_argument("results", nargs="+", metavar="RESULTS", help="results.json files")
     report_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
-    report_parser.add_argument("--bench", default=None, help="a `bench --out` directory to include "
-                                                             "(default: the --out directory when it holds bench.csv)")
+    report_parser.add_argument("--bench", default=None, metavar="DIR", help="a `bench --out` directory to include")
     report_parser.set_defaults(func=cmd_report)
     compare_parser = sub.add_parser("compare", help="drift matrix across environments (baseline first)")
     compare_parser.add_argument("results", nargs="+", metavar="RESULTS",
                                 help="results.json files, directories holding one, or glob patterns")
     compare_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     compare_parser.set_defaults(func=cmd_compare)
-    sweep_parser = sub.add_parser("sweep", help="statistical reproduction over many seeds (xor_341, cavar_hidden_layer)")
+    sweep_parser = sub.add_parser("sweep", help="statistical reproduction over many seeds (examples that declare SWEEP)")
     sweep_parser.add_argument("id", metavar="ID")
-    sweep_parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 10000 for xor_341, "
-                                                                        "200 for cavar_hidden_layer)")
+    sweep_parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the example's SWEEP)")
     sweep_parser.add_argument("--seed-start", type=int, default=0, help="first seed (default 0)")
     sweep_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
-    sweep_parser.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
+    _add_pins(sweep_parser)
     sweep_parser.add_argument("--update-pin", action="store_true", help="write the sweep pin; exit 1 if it changed")
     sweep_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep_parser.set_defaults(func=cmd_sweep)
     selftest_parser = sub.add_parser("selftest", help="mutation self-test: every mutation must make check fail")
-    selftest_parser.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
+    selftest_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     selftest_parser.add_argument("--only", nargs="*", metavar="MUTATION", help="run only these mutations")
     selftest_parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     selftest_parser.set_defaults(func=cmd_selftest)
@@ -350,7 +392,7 @@ def build_parser():
     pins_sub = pins_parser.add_subparsers(dest="pins_command", required=True)
     update = pins_sub.add_parser("update", help="regenerate pins, print what changed, exit 1 if anything did")
     update.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
-    update.add_argument("--pins", default=DEFAULT_PINS, help=f"pin directory (default {DEFAULT_PINS})")
+    _add_pins(update)
     update.set_defaults(func=cmd_pins_update)
     return parser
 

@@ -24,49 +24,52 @@ def _series(values):
     return array
 
 
-def _line(title, xlabel, ylabel, series, logy=False, logx=False, x=None):
+def _line(title, xlabel, ylabel, series, logy=False, logx=False, x=None, pinned=None):
+    """Line plot of ``series`` [(label, values)]; ``pinned`` [(label, values)] drawn dashed beside them, with
+    |fresh - pinned| on a second axis where they differ."""
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
-    for label, values in series:
+    differences = []
+    for k, (label, values) in enumerate(series):
         ys = _series(values)
-        ax.plot(x if x is not None else np.arange(1, len(ys) + 1), ys, label=label, marker="o" if len(ys) < 20 else None)
+        xs = x if x is not None else np.arange(1, len(ys) + 1)
+        line, = ax.plot(xs, ys, label=f"{label} (fresh)" if pinned else label, marker="o" if len(ys) < 20 else None)
+        if pinned and pinned[k][1] is not None:
+            ps = _series(pinned[k][1])
+            if ps.shape == ys.shape:
+                ax.plot(xs, ps, linestyle="--", color=line.get_color(), alpha=0.8, label=f"{label} (pinned)")
+                if not np.array_equal(ps, ys, equal_nan=True):
+                    differences.append((label, xs, np.abs(ys - ps), line.get_color()))
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if logy:
         ax.set_yscale("log")
     if logx:
         ax.set_xscale("log")
-    if len(series) > 1:
+    if differences:
+        twin = ax.twinx()
+        for label, xs, diff, color in differences:
+            twin.plot(xs, np.where(diff > 0, diff, np.nan), color=color, linestyle=":", label=f"|fresh - pinned| {label}")
+        twin.set_yscale("log")
+        twin.set_ylabel("|fresh - pinned|")
+        twin.legend(fontsize=7, loc="lower right")
+    if len(series) > 1 or pinned:
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _png(fig)
 
 
-def example_figures(example, actual):
-    """Figures of one example from its stored quantities (name -> nested list); [] when none apply."""
+def example_figures(specs, actual, expected=None):
+    """The declared figures (specs stored in the record) from stored quantities (name -> nested list)."""
     figs = []
-    if example == "toy_backprop" and "losses" in actual:
-        figs.append(("Loss over the 100 epochs (001/000 figure, regenerated)",
-                     _line("toy_backprop: loss before each update", "epoch", "MSE", [("loss", actual["losses"])])))
-    if example == "learning_rate":
-        for lr in ("0.01", "0.1", "1"):
-            key = f"lr={lr}/weight_trace"
-            if key in actual:
-                figs.append((f"Weight over 1000 epochs at lr {lr} (001 figure, regenerated)",
-                             _line(f"learning_rate: weight, lr {lr}", "epoch", "weight", [("w", actual[key])])))
-    if example == "notebook_332" and "loss_history" in actual:
-        figs.append(("Training loss of the fixed 3-3-2 network (002, regenerated)",
-                     _line("notebook_332: loss history", "epoch", "MSE", [("loss", actual["loss_history"])])))
-    if example == "cavar_hidden_layer" and "errors" in actual:
-        figs.append(("Mean absolute error every 10000 iterations (004, the lost printout)",
-                     _line("cavar_hidden_layer: printed error", "print (x 10000 iterations)", "mean |error|",
-                           [("error", actual["errors"])], logy=True)))
-    if example == "gradient_check" and "eps_sweep/steps" in actual:
-        steps = _series(actual["eps_sweep/steps"])
-        series = [(f"{d} {m}", actual[f"eps_sweep/{d}/{m}/errors"])
-                  for d in ("float64", "float32") for m in ("fd_chapter", "fd_central_vectorized")
-                  if f"eps_sweep/{d}/{m}/errors" in actual]
-        figs.append(("Gradient error against the finite-difference step (2-3-1 network)",
-                     _line("eps sweep: ||g - n|| / (||g|| + ||n||)", "step", "error", series, logy=True, logx=True,
-                           x=steps)))
+    for spec in specs or ():
+        series = [(label, actual.get(q)) for label, q in spec["series"] if actual.get(q) is not None]
+        if not series:
+            continue
+        pinned = [(label, (expected or {}).get(q)) for label, q in spec["series"] if actual.get(q) is not None]
+        has_pinned = any(v is not None for _, v in pinned)
+        x = _series(actual[spec["x"]]) if spec.get("x") and actual.get(spec["x"]) is not None else None
+        figs.append((spec["caption"], _line(spec["title"], spec["xlabel"], spec["ylabel"], series,
+                                            logy=spec.get("logy", False), logx=spec.get("logx", False), x=x,
+                                            pinned=pinned if has_pinned else None)))
     return figs
 
 

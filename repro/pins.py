@@ -36,13 +36,14 @@ def pin_path(pins_dir, example_id):
     return Path(pins_dir) / f"{example_id}.json"
 
 
-def _bad(path, key, problem, example_id):
-    return BadInput(f"{path}: {key}: {problem}; {_FIX.format(id=example_id)}")
+def _bad(path, key, problem, fix):
+    return BadInput(f"{path}: {key}: {problem}; {fix}")
 
 
-def load_pin(pins_dir, example_id):
+def load_pin(pins_dir, example_id, fix=None):
     """The pin of an example, or None when the file does not exist. Malformed pins raise BadInput."""
     path = pin_path(pins_dir, example_id)
+    fix = fix or _FIX.format(id=example_id)
     if not path.exists():
         return None
     try:
@@ -51,33 +52,32 @@ def load_pin(pins_dir, example_id):
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read pin file ({exc}); check its permissions or regenerate it") from None
     except ValueError as exc:
-        raise _bad(path, "file", f"not valid JSON ({exc})", example_id) from None
+        raise _bad(path, "file", f"not valid JSON ({exc})", fix) from None
     if not isinstance(data, dict):
-        raise _bad(path, "file", "top level is not a JSON object", example_id)
+        raise _bad(path, "file", "top level is not a JSON object", fix)
     for key, kind in (("schema_version", int), ("example", str), ("provenance", dict), ("quantities", dict)):
         if not isinstance(data.get(key), kind):
-            raise _bad(path, key, f"missing or not a {kind.__name__}", example_id)
+            raise _bad(path, key, f"missing or not a {kind.__name__}", fix)
     if data["schema_version"] != PIN_SCHEMA_VERSION:
-        raise _bad(path, "schema_version", f"is {data['schema_version']}, expected {PIN_SCHEMA_VERSION}",
-                   example_id)
+        raise _bad(path, "schema_version", f"is {data['schema_version']}, expected {PIN_SCHEMA_VERSION}", fix)
     if data["example"] != example_id:
-        raise _bad(path, "example", f"says {data['example']!r} but the file is for {example_id!r}", example_id)
+        raise _bad(path, "example", f"says {data['example']!r} but the file is for {example_id!r}", fix)
     quantities = {}
     for name, record in data["quantities"].items():
         key = f"quantities.{name}"
         if not isinstance(record, dict):
-            raise _bad(path, key, "not a JSON object", example_id)
+            raise _bad(path, key, "not a JSON object", fix)
         missing = [k for k in ("dtype", "shape", "policy", "reason", "value") if k not in record]
         if missing:
-            raise _bad(path, key, f"missing {', '.join(missing)}", example_id)
+            raise _bad(path, key, f"missing {', '.join(missing)}", fix)
         try:
             parse_policy(record["policy"] if isinstance(record["policy"], str) else repr(record["policy"]))
         except ValueError as exc:
-            raise _bad(path, f"{key}.policy", str(exc), example_id) from None
+            raise _bad(path, f"{key}.policy", str(exc), fix) from None
         try:
             decoded = values.decode(record)
         except (ValueError, TypeError) as exc:
-            raise _bad(path, f"{key}.value", str(exc), example_id) from None
+            raise _bad(path, f"{key}.value", str(exc), fix) from None
         quantities[name] = {**record, "value": decoded}
     return Pin(example_id, path, data["provenance"], quantities)
 
@@ -143,7 +143,7 @@ def orphaned_pins(pins_dir):
     directory = Path(pins_dir)
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.glob("*.json") if p.stem not in registry.EXAMPLES)
+    return sorted(p for p in directory.glob("*.json") if p.stem not in registry.example_ids())
 
 
 def write_pin(pins_dir, data):

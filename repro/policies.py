@@ -23,15 +23,17 @@ __all__ = ["Policy", "parse_policy", "Comparison", "compare", "ulp_distance", "c
 _CLOSE = re.compile(r"^close:rtol=([^,]+),atol=([^,]+)$")
 _ULP = re.compile(r"^ulp:(\d+)$")
 _RATIO = re.compile(r"^ratio:([^,]+)$")
+_SAMPLING = re.compile(r"^sampling:z=([^,]+)$")
 
 
 @dataclass(frozen=True)
 class Policy:
-    kind: str           # "exact" | "ulp" | "close" | "ratio"
+    kind: str           # "exact" | "ulp" | "close" | "ratio" | "sampling"
     ulps: int = 0
     rtol: float = 0.0
     atol: float = 0.0
     factor: float = 1.0
+    z: float = 0.0      # sampling: the bound in standard errors (seed-sweep statistics; see repro.sweep)
 
     def __str__(self):
         if self.kind == "ulp":
@@ -40,6 +42,8 @@ class Policy:
             return f"close:rtol={self.rtol:g},atol={self.atol:g}"
         if self.kind == "ratio":
             return f"ratio:{self.factor:g}"
+        if self.kind == "sampling":
+            return f"sampling:z={self.z:g}"
         return self.kind
 
 
@@ -58,6 +62,14 @@ def parse_policy(text):
             factor = math.nan
         if math.isfinite(factor) and factor >= 1:
             return Policy("ratio", factor=factor)
+    m = _SAMPLING.match(text)
+    if m:
+        try:
+            z = float(m.group(1))
+        except ValueError:
+            z = math.nan
+        if math.isfinite(z) and z > 0:
+            return Policy("sampling", z=z)
     m = _CLOSE.match(text)
     if m:
         try:
@@ -68,7 +80,7 @@ def parse_policy(text):
             return Policy("close", rtol=rtol, atol=atol)
     raise ValueError(
         f"unknown tolerance policy {text!r}: use 'exact', 'ulp:N', 'close:rtol=R,atol=A' with R, A >= 0 or "
-        f"'ratio:F' with F >= 1"
+        f"'ratio:F' with F >= 1 (and 'sampling:z=Z' for seed-sweep statistics)"
     )
 
 
@@ -122,6 +134,8 @@ def compare(actual, expected, policy, strict=False):
         policy = parse_policy(policy)
     if strict:
         policy = Policy("exact")
+    if policy.kind == "sampling":
+        raise ValueError("a sampling policy compares a statistic with its sample (repro.sweep.compare_with_pin)")
     if isinstance(expected, str) or isinstance(actual, str):
         ok = isinstance(actual, str) and isinstance(expected, str) and actual == expected
         return Comparison(ok, n_mismatch=0 if ok else 1, n_total=1,

@@ -99,13 +99,14 @@ def _view(record):
         name = e["example"]
         rows = by_example.get(name, [])
         actual = {r["quantity"]: r["actual"] for r in rows if r.get("actual") is not None}
+        expected = {r["quantity"]: r["expected"] for r in rows if r.get("expected") is not None}
         sections.append({"id": name, "meta": e, "rows": rows, "counts": _counts(rows),
-                         "figures": figures.example_figures(name, actual),
+                         "figures": figures.example_figures(e.get("figures"), actual, expected),
                          "document_values": [d for d in record.get("document_values", []) if d["example"] == name]})
     problems = ([r for r in record["results"] if r["status"] != "pass"],
                 [c for c in record["claims"] if c["verdict"] == "not-reproduced" or c["status"] != "pass"],
                 [d for d in record.get("document_values", []) if d["outcome"] != "reproduced" or d["status"] != "pass"])
-    sweeps = [{"record": s, "figure": figures.sweep_figure(s)} for s in (record.get("sweeps") or {}).values()]
+    sweeps = [{"record": s, "figure": figures.sweep_figure(s)} for s in record.get("sweeps") or []]
     return {"record": record, "env": record["environment"], "sweeps": sweeps, "counts": _counts(record["results"]),
             "sections": sections, "failures": problems[0], "claims_top": problems[1], "values_top": problems[2],
             "exit_status": record.get("exit_status"), "n_claims": len(record["claims"]),
@@ -114,19 +115,14 @@ def _view(record):
             "n_values_reproduced": sum(d["outcome"] == "reproduced" for d in record.get("document_values", []))}
 
 
-def _bench_view(bench_dir):
-    if bench_dir is None:
+def _bench_view(section):
+    """The benchmark block from a record's ``bench`` section (or one loaded by ``report --bench``)."""
+    if not section:
         return None
-    bench_dir = Path(bench_dir)
-    try:
-        table = pd.read_csv(bench_dir / "bench.csv")
-        scaling = pd.read_csv(bench_dir / "scaling.csv")
-        gates = pd.read_csv(bench_dir / "gates.csv") if (bench_dir / "gates.csv").exists() else pd.DataFrame()
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"--bench {bench_dir}: cannot read bench.csv/scaling.csv ({exc}); run `backprop-repro bench "
-                       f"--out {bench_dir}` first") from None
-    return {"table": table.to_dict("records"), "scaling": scaling.to_dict("records"),
-            "gates": gates.to_dict("records"), "figure": figures.scaling_figure(table, scaling)}
+    table, scaling = pd.DataFrame(section.get("table", [])), pd.DataFrame(section.get("scaling", []))
+    figure = figures.scaling_figure(table, scaling) if len(table) and len(scaling) else None
+    return {"table": section.get("table", []), "scaling": section.get("scaling", []),
+            "gates": section.get("gates", []), "figure": figure}
 
 
 TEMPLATES = Environment(loader=PackageLoader("repro", "templates"), autoescape=select_autoescape(["html", "j2"]),
@@ -134,10 +130,12 @@ TEMPLATES = Environment(loader=PackageLoader("repro", "templates"), autoescape=s
 TEMPLATES.filters["fmt"] = _fmt
 
 
-def write_report(records, out, bench_dir=None):
-    """index.html for one or more results records (one block each) and the CSV tables of the first."""
+def write_report(records, out, bench=None):
+    """index.html for one or more results records (one block each) and the CSV tables of the first;
+    ``bench`` a benchmark section to show when the first record carries none."""
     out = Path(out)
     write_tables(records[0], out)
-    html = TEMPLATES.get_template("report.html.j2").render(views=[_view(r) for r in records], bench=_bench_view(bench_dir))
+    html = TEMPLATES.get_template("report.html.j2").render(views=[_view(r) for r in records],
+                                                           bench=_bench_view(records[0].get("bench") or bench))
     atomic.write_text(out / "index.html", html)
     return out / "index.html"

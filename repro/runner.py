@@ -1,6 +1,17 @@
-"""Run examples, compare them with their pins, the documents' printed values and claims.
+"""The pipeline: sources of observations -> typed comparisons -> one verdict record.
 
-Produces the ``results.json`` record of the contract (schema_version 1) and the exit code.
+Sources: example runs (:func:`run_example`), the determinism probe (:mod:`repro.probe`), seed sweeps
+(:mod:`repro.sweep`) and benchmark gates (:mod:`repro.bench`). Comparisons, one kind per row type:
+
+- a tolerance policy against a pin (``results``),
+- printed digits against a document's text (``document_values``),
+- a claim predicate (``claims``),
+- declared RuntimeWarnings (``examples[].warnings_status``),
+- bitwise equality across processes (``determinism``), a sampling bound (``sweeps``), a ratio gate
+  (``bench``).
+
+:func:`assemble` builds the record of a run once, with its ``exit_status`` from :func:`exit_code`,
+the one place that turns rows into an exit code. Renderers (console, CSV, JSON, HTML) only read it.
 """
 
 import time
@@ -9,16 +20,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import claims as claims_mod
 from . import pins, registry, values
-from .document_values import DOCUMENT_VALUES
 from .environment import fingerprint
 from .errors import EXIT_OK, EXIT_REGRESSION, BadInput
 from .policies import compare, compare_printed
 
-__all__ = ["ExampleRun", "run_example", "resolve_ids", "check", "RESULTS_SCHEMA_VERSION"]
+__all__ = ["ExampleRun", "run_example", "resolve_ids", "check", "assemble", "exit_code", "evaluate_claim",
+           "RESULTS_SCHEMA_VERSION"]
 
 RESULTS_SCHEMA_VERSION = 1
+#: Row statuses that do not fail the gate. "unavailable": a check that could not run here (e.g. the
+#: torch oracle without torch); it is reported as such, never as a pass, and never turned into one.
+NON_FAILING = ("pass", "unavailable")
 
 
 @dataclass
@@ -47,12 +60,13 @@ def run_example(example):
 
 def resolve_ids(ids):
     """Validate example ids (all when empty); unknown ids are bad input."""
+    known = registry.example_ids()
     if not ids:
-        return registry.example_ids()
-    unknown = [i for i in ids if i not in registry.EXAMPLES]
+        return known
+    unknown = [i for i in ids if i not in known]
     if unknown:
-        raise BadInput(f"unknown example id {', '.join(map(repr, unknown))}; valid ids: "
-                       f"{', '.join(registry.example_ids())} (see `backprop-repro list`)")
+        raise BadInput(f"unknown example id {', '.join(map(repr, unknown))}; valid ids: {', '.join(known)} "
+                       f"(see `backprop-repro list`)")
     return list(dict.fromkeys(ids))
 
 
@@ -75,15 +89,11 @@ def _row(example_id, name, actual, expected, policy, reason, comparison, status,
     c = comparison
     return {"example": example_id, "quantity": name, "dtype": dtype, "shape": shape,
             "actual": jsonable(actual), "expected": jsonable(expected), "policy": policy, "reason": reason,
-            "max_abs_error": None if c is None else _finite(c.max_abs_error),
-            "max_rel_error": None if c is None else _finite(c.max_rel_error),
+            "max_abs_error": None if c is None else values.json_safe(c.max_abs_error),
+            "max_rel_error": None if c is None else values.json_safe(c.max_rel_error),
             "max_ulp": None if c is None else c.max_ulp,
             "n_mismatch": None if c is None else c.n_mismatch,
             "status": status, "message": message or ("" if c is None else c.message)}
-
-
-def _finite(x):
-    return values.json_safe(x)
 
 
 def compare_example(run, pin, strict=False):
@@ -111,7 +121,7 @@ def compare_example(run, pin, strict=False):
         status, message = ("pass" if comparison.passed else "fail"), comparison.message
         if pinned["policy"] != policy:
             status = "fail"
-            message = (f"policy is {policy!r} in the registry but {pinned['policy']!r} in the pin; run "
+            message = (f"policy is {policy!r} in {ex.module_name} but {pinned['policy']!r} in the pin; run "
                        f"`backprop-repro pins update {ex.id}`. {message}").strip()
         rows.append(_row(ex.id, name, actual, pinned["value"], policy, reason, comparison, status, message))
     return rows
@@ -126,12 +136,10 @@ def _warning_check(run):
     return ok, note
 
 
-def document_value_rows(runs):
-    rows = []
-    for dv in DOCUMENT_VALUES:
-        run = runs.get(dv.example)
-        if run is None:
-            continue
+def printed_rows(run):
+    """The document's printed values of one example at printed precision, against the reviewed outcomes."""
+    ex, rows = run.example, []
+    for dv in ex.printed:
         actual = run.quantities.get(dv.quantity) if not run.error else None
         if actual is None:
             outcome, comparison, value = "error", None, None
@@ -140,22 +148,47 @@ def document_value_rows(runs):
             comparison = compare_printed(value, dv.printed)
             outcome = "reproduced" if comparison.passed else "not-reproduced"
         status = "pass" if outcome == dv.expected else "fail"
-        rows.append({"example": dv.example, "quantity": dv.quantity, "index": list(dv.index),
+        rows.append({"id": ex.printed_id(dv), "example": ex.id, "quantity": dv.quantity, "index": list(dv.index),
                      "document": dv.document, "section": dv.section, "printed": dv.printed,
                      "actual": jsonable(value), "policy": "printed",
-                     "abs_error": None if comparison is None else _finite(comparison.max_abs_error),
+                     "abs_error": None if comparison is None else values.json_safe(comparison.max_abs_error),
                      "outcome": outcome, "expected_outcome": dv.expected, "status": status,
                      "note": dv.note or ("" if comparison is None or comparison.passed else comparison.message)})
     return rows
 
 
-def claim_rows(runs):
-    def get(example_id, quantity):
-        return runs[example_id].quantities[quantity]
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
 
-    return [claims_mod.evaluate(c, get) for c in claims_mod.CLAIMS
-            if all(e in runs and not runs[e].error for e in c.examples)
-            and (c.examples or len(runs) == len(registry.EXAMPLES))]
+
+def evaluate_claim(example, claim, quantities):
+    """The ledger row of a claim over an example's fresh quantities (name -> value)."""
+    try:
+        measured, holds = claim.measure(quantities)
+        if holds is None:      # the measure could not run here (an optional oracle is missing)
+            verdict, status, note = "unavailable", "unavailable", str(measured)
+            measured = None
+        else:
+            verdict, note = (("reproduced-with-caveat", claim.caveat) if claim.caveat else ("reproduced", "")) \
+                if holds else ("not-reproduced", claim.explanation)
+            status = "pass" if verdict == claim.expected else "fail"
+            if status == "fail":
+                note = f"verdict changed from the reviewed {claim.expected!r}. {note}".strip()
+    except Exception as exc:  # a measure that breaks is reported, never passed
+        measured, verdict, status, note = None, "error", "error", f"{type(exc).__name__}: {exc}"
+    return {"id": example.claim_id(claim), "example": example.id, "document": claim.document,
+            "section": claim.section, "claim": claim.claim, "predicate": claim.predicate,
+            "measured": values.json_safe(_plain(measured)), "verdict": verdict, "expected_verdict": claim.expected,
+            "status": status, "note": note}
+
+
+def claim_rows(run):
+    if run.error:
+        return [{"id": run.example.claim_id(c), "example": run.example.id, "document": c.document,
+                 "section": c.section, "claim": c.claim, "predicate": c.predicate, "measured": None,
+                 "verdict": "error", "expected_verdict": c.expected, "status": "error",
+                 "note": f"example raised {run.error}"} for c in run.example.claims]
+    return [evaluate_claim(run.example, c, run.quantities) for c in run.example.claims]
 
 
 _ENV_KEYS = ("numpy", "python", "platform", "machine", "cpu", "blas")
@@ -179,38 +212,82 @@ def _json_key(value):
     return " ".join(value) if isinstance(value, list) else str(value)
 
 
-def check(ids, pins_dir, progress=None, strict=False):
-    """Run and compare; returns (results record, exit code). Bad pins raise BadInput before anything runs.
-    ``strict`` compares every quantity bitwise (for the environment that made the pins)."""
-    ids = resolve_ids(ids)
+def exit_code(record):
+    """The one place where a record's rows become an exit code: 1 when any row fails, else 0."""
+    failing = (
+        any(r["status"] not in NON_FAILING for r in record.get("results", []))
+        or any(e.get("warnings_status", "pass") != "pass" for e in record.get("examples", []))
+        or any(d["status"] not in NON_FAILING for d in record.get("document_values", []))
+        or any(c["status"] not in NON_FAILING for c in record.get("claims", []))
+        or (record.get("determinism") or {}).get("status", "pass") != "pass"
+        or any(s.get("status", "pass") not in NON_FAILING for s in record.get("sweeps", []))
+        or any(g.get("status", "pass") != "pass" for g in (record.get("bench") or {}).get("gates", []))
+    )
+    return EXIT_REGRESSION if failing else EXIT_OK
+
+
+def assemble(environment, *, examples=(), results=(), document_values=(), claims=(), strict=False,
+             determinism=None, sweeps=(), bench=None):
+    """The verdict record of one run (results.json, schema_version 1), built once with its exit status."""
+    record = {"schema_version": RESULTS_SCHEMA_VERSION, "environment": environment, "strict": strict,
+              "examples": list(examples), "results": list(results), "document_values": list(document_values),
+              "claims": list(claims), "sweeps": list(sweeps)}
+    if determinism is not None:
+        record["determinism"] = determinism
+    if bench is not None:
+        record["bench"] = bench
+    record = values.json_safe(record)
+    record["exit_status"] = exit_code(record)
+    return record
+
+
+def load_pins(ids, pins_dir):
+    """The pins of ``ids`` (None where a file is missing); orphans and malformed pins are bad input."""
     orphans = pins.orphaned_pins(pins_dir)
     if orphans:
-        raise BadInput(f"{orphans[0]}: orphaned pin (no example {orphans[0].stem!r}); delete it or register the "
-                       f"example (valid ids: {', '.join(registry.example_ids())})")
-    loaded = {i: pins.load_pin(pins_dir, i) for i in ids}
-    runs, rows, examples = {}, [], []
+        raise BadInput(f"{orphans[0]}: orphaned pin (no example {orphans[0].stem!r}); delete it or add the example "
+                       f"(valid ids: {', '.join(registry.example_ids())})")
+    return {i: pins.load_pin(pins_dir, i) for i in ids}
+
+
+def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None):
+    """Run, compare and assemble; returns the record. Bad pins raise BadInput before anything runs.
+
+    ``strict`` compares every quantity bitwise (for the environment that made the pins); ``repeat``
+    > 1 adds the determinism probe; ``bench`` is a benchmark section (:func:`repro.bench.load_section`)."""
+    ids = resolve_ids(ids)
+    loaded = load_pins(ids, pins_dir)
+    rows, examples, printed, claims = [], [], [], []
     for n, example_id in enumerate(ids, 1):
         example = registry.get(example_id)
         if progress:
             progress(f"[{n}/{len(ids)}] {example_id} ...")
         run = run_example(example)
-        runs[example_id] = run
         rows.extend(compare_example(run, loaded[example_id], strict))
+        printed.extend(printed_rows(run))
+        claims.extend(claim_rows(run))
         ok, note = _warning_check(run)
-        examples.append({"example": example_id, "documents": list(example.documents), "section": example.section,
-                         "summary": example.summary, "seconds": round(run.seconds, 4), "warnings": run.warnings,
-                         "expected_warnings": list(example.expected_warnings),
+        examples.append({"example": example_id, "module": example.module_name, "documents": list(example.documents),
+                         "section": example.section, "summary": example.summary, "seconds": round(run.seconds, 4),
+                         "warnings": run.warnings, "expected_warnings": list(example.expected_warnings),
                          "warnings_status": "pass" if ok else "fail", "warnings_note": note,
+                         "figures": [_figure_spec(f) for f in example.figures],
                          "pin_provenance": loaded[example_id].provenance if loaded[example_id] else None})
         if progress:
             progress(f"      {example_id}: {run.seconds:.2f} s")
+    determinism = None
+    if repeat > 1:
+        from . import probe
+
+        _, differences = probe.repeat(ids, repeat, progress)
+        determinism = {"repeats": repeat, "processes": "separate", "status": "fail" if differences else "pass",
+                       "differences": differences}
     env = fingerprint()
     env["differs_from_pins"] = environment_differences(env, loaded)
-    record = {"schema_version": RESULTS_SCHEMA_VERSION, "environment": env, "strict": strict, "examples": examples,
-              "results": rows, "document_values": document_value_rows(runs), "claims": claim_rows(runs)}
-    failed = (any(r["status"] != "pass" for r in rows)
-              or any(e["warnings_status"] != "pass" for e in examples)
-              or any(d["status"] != "pass" for d in record["document_values"])
-              or any(c["status"] != "pass" for c in record["claims"]))
-    record["exit_status"] = EXIT_REGRESSION if failed else EXIT_OK
-    return record, record["exit_status"]
+    return assemble(env, examples=examples, results=rows, document_values=printed, claims=claims, strict=strict,
+                    determinism=determinism, bench=bench)
+
+
+def _figure_spec(figure):
+    return {"caption": figure.caption, "title": figure.title, "xlabel": figure.xlabel, "ylabel": figure.ylabel,
+            "series": [list(s) for s in figure.series], "x": figure.x, "logx": figure.logx, "logy": figure.logy}

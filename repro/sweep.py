@@ -6,13 +6,16 @@ statistics ``partial``), then computes per-output quantiles, convergence rates w
 intervals, where each printed document value falls (its percentile), the share of seeds at least
 as good as the document's run, and a verdict.
 
-Sweep pins (``expected_outputs/sweeps/<id>.json``) are compared with a sampling-error policy:
+An example has a sweep when its module declares ``SWEEP`` (a :class:`reference_impl.sweeps.SweepSpec`).
+
+Sweep pins (``expected_outputs/sweeps/<id>.json``, the ordinary versioned pin format of
+:mod:`repro.pins`, each statistic a quantity with policy ``sampling:z=4`` or ``exact``) are compared
+with a sampling-error policy:
 a pinned rate p must satisfy |p_new - p| <= Z * sqrt(p (1 - p) (1/n_new + 1/n_pin)) + 1/n_new + 1/n_pin
 (Z = 4), and for a pinned quantile at level q of value v, q must lie within the same bound of the
 fresh empirical CDF at v (of the interval [P(X < v), P(X <= v)] where outputs tie). Identical seeds reproduce the pins exactly up to exp drift.
 """
 
-import json
 import math
 import time
 from pathlib import Path
@@ -21,21 +24,31 @@ import numpy as np
 
 from reference_impl import sweeps
 
-from . import atomic, pins
-from .document_values import printed_array
-from .environment import fingerprint
+from . import pins, registry, values
 from .errors import BadInput
 
-__all__ = ["SWEEPABLE", "DEFAULT_SEEDS", "run_sweep", "statistics", "wilson", "compare_with_pin", "Z"]
+__all__ = ["sweepable", "spec_of", "run_sweep", "statistics", "wilson", "compare_with_pin", "Z", "sweep_pin_data",
+           "load_sweep_pin", "sweep_pins_dir"]
 
-SWEEPABLE = tuple(sweeps.SPECS)
-DEFAULT_SEEDS = {"xor_341": 10000, "cavar_hidden_layer": 200}
 QUANTILES = (1, 5, 25, 50, 75, 95, 99)
 THRESHOLDS = (0.1, 0.05)
-CHUNK = 1000   # seeds per batch: cache-resident arrays for xor_341 (1500 iterations)
-CHUNKS = {"xor_341": CHUNK, "cavar_hidden_layer": 100}   # 004's 100000 iterations: smaller units for Ctrl-C
 Z = 4.0
-PINNED_SEED = {"xor_341": 0, "cavar_hidden_layer": 1}   # the seed of the pinned single run (document's for 004)
+SAMPLING = f"sampling:z={Z:g}"
+_SAMPLING_REASON = ("a statistic over seeds: |fresh - pinned| within Z standard errors of both samples plus one seed "
+                    "of discreteness each (repro.sweep)")
+MAX_SEED = 2**32 - 1   # RandomState.seed accepts 0 .. 2**32 - 1
+
+
+def sweepable():
+    """Ids of the examples that declare a sweep."""
+    return [i for i in registry.example_ids() if registry.get(i).sweep is not None]
+
+
+def spec_of(example_id):
+    if example_id not in registry.example_ids() or registry.get(example_id).sweep is None:
+        raise BadInput(f"sweep {example_id!r}: unknown or not sweepable; sweepable ids: {', '.join(sweepable())} "
+                       f"(an example is sweepable when its module declares SWEEP)")
+    return registry.get(example_id).sweep
 
 
 def wilson(successes, n, z=1.959963984540054):
@@ -50,13 +63,14 @@ def wilson(successes, n, z=1.959963984540054):
 
 def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, progress=True):
     """Train seeds seed_start .. seed_start + n_seeds - 1. Returns (outputs, errors, seeds, partial)."""
-    if example_id not in sweeps.SPECS:
-        raise BadInput(f"sweep {example_id!r}: only {', '.join(SWEEPABLE)} have seed sweeps")
+    spec = spec_of(example_id)
     if n_seeds < 1:
         raise BadInput(f"--seeds {n_seeds}: give a positive number of seeds")
-    spec = sweeps.SPECS[example_id]
+    if seed_start < 0 or seed_start + n_seeds - 1 > MAX_SEED:
+        raise BadInput(f"--seed-start {seed_start} --seeds {n_seeds}: seeds must lie in 0..{MAX_SEED} (the legacy "
+                       f"RandomState's range)")
     iterations = spec.iterations if iterations is None else iterations
-    chunk = chunk or CHUNKS[example_id]
+    chunk = chunk or spec.chunk
     seeds = np.arange(seed_start, seed_start + n_seeds)
     outputs, errors, done = [], [], 0
     bar = None
@@ -101,7 +115,7 @@ def _max_error(outputs, targets):
 
 def statistics(example_id, outputs, errors, seeds, partial=False, n_requested=None, seconds=None):
     """The sweep record: quantiles, convergence rates with intervals, printed values' percentiles, verdict."""
-    spec = sweeps.SPECS[example_id]
+    spec = spec_of(example_id)
     targets = spec.targets.astype(float)
     n = len(seeds)
     worst = _max_error(outputs, targets)
@@ -118,13 +132,13 @@ def statistics(example_id, outputs, errors, seeds, partial=False, n_requested=No
         record["convergence"][str(t)] = {"rate": float(ok.mean()) if n else 0.0, "converged": int(ok.sum()),
                                          "wilson95": [low, high]}
         record["failures"][str(t)] = seeds[~ok].tolist()
-    pinned = PINNED_SEED[example_id]
+    pinned = spec.pinned_seed
     if n and seeds[0] <= pinned <= seeds[-1]:
         record["pinned_seed"] = {"seed": pinned, "max_error": float(worst[pinned - seeds[0]]),
                                  "percentile_of_max_error": float(100 * np.mean(worst <= worst[pinned - seeds[0]]))}
     if errors.size:
         record["final_printed_error"] = {str(q): float(np.percentile(errors[:, -1], q)) for q in QUANTILES}
-    printed = printed_array(example_id, "output")
+    printed = [float(p.printed) for p in registry.get(example_id).printed if p.quantity == spec.printed_quantity]
     if printed and n:
         printed = np.array(printed)
         percentiles = [float(100 * np.mean(outputs[:, j] <= printed[j])) for j in range(len(printed))]
@@ -150,71 +164,74 @@ def _bound(p, n_new, n_pin):
     return Z * math.sqrt(max(p * (1 - p), 0.0) * (1 / n_new + 1 / n_pin)) + 1 / n_new + 1 / n_pin
 
 
+def sweep_pin_data(record, provenance):
+    """The ordinary pin format for a sweep: each pinned statistic a quantity with its policy."""
+    q = {"n_seeds": (np.int64(record["n_seeds"]), "exact", "the sample size the sampling bounds use"),
+         "iterations": (np.int64(record["iterations"]), "exact", "the training length of every seed"),
+         "verdict": (record["verdict"], "exact", "the statistical verdict must not change")}
+    for t, c in record["convergence"].items():
+        q[f"convergence/{t}/rate"] = (np.float64(c["rate"]), SAMPLING, _SAMPLING_REASON)
+    for name, levels in record["quantiles"].items():
+        for level, value in levels.items():
+            q[f"quantiles/{name}/{level}"] = (np.float64(value), SAMPLING, _SAMPLING_REASON +
+                                              "; a quantile is judged by the fresh CDF at its pinned value")
+    if "document" in record:
+        q["document/share_at_least_as_good"] = (np.float64(record["document"]["share_at_least_as_good"]), SAMPLING,
+                                                _SAMPLING_REASON)
+    example = registry.get(record["example"])
+    quantities = {}
+    for name, (value, policy, reason) in q.items():
+        encoded = values.encode(value)
+        quantities[name] = {"dtype": encoded["dtype"], "shape": encoded["shape"], "policy": policy,
+                            "reason": reason, "value": encoded["value"]}
+    return {"schema_version": pins.PIN_SCHEMA_VERSION, "example": record["example"], "kind": "sweep",
+            "source": {"documents": list(example.documents), "section": example.section},
+            "provenance": provenance, "quantities": quantities}
+
+
 def compare_with_pin(record, outputs, pin):
-    """Rows (quantity, pinned, fresh, bound, status) of a sweep against its pin under the sampling policy."""
+    """Rows (quantity, pinned, fresh, bound, status) of a sweep against its pin (a :class:`repro.pins.Pin`)."""
     rows = []
-    n_new, n_pin = record["n_seeds"], pin["n_seeds"]
-    for t, pinned in pin["convergence"].items():
-        fresh = record["convergence"][t]["rate"]
-        bound = _bound(pinned["rate"], n_new, n_pin)
-        rows.append((f"convergence.{t}.rate", pinned["rate"], fresh, bound, abs(fresh - pinned["rate"]) <= bound))
-    for name, levels in pin["quantiles"].items():
-        j = int(name.split(".")[1])
-        for q, value in levels.items():
-            level = float(q) / 100
+    pinned = {name: q["value"] for name, q in pin.quantities.items()}
+    n_new, n_pin = record["n_seeds"], int(pinned["n_seeds"])
+    for name, value in pinned.items():
+        parts = name.split("/")
+        if parts[0] == "convergence":
+            fresh = record["convergence"][parts[1]]["rate"]
+            bound = _bound(float(value), n_new, n_pin)
+            rows.append((name, float(value), fresh, bound, abs(fresh - float(value)) <= bound))
+        elif parts[0] == "quantiles":
+            j = int(parts[1].split(".")[1])
+            level = float(parts[2]) / 100
             below, at_most = float(np.mean(outputs[:, j] < value)), float(np.mean(outputs[:, j] <= value))
             bound = _bound(level, n_new, n_pin)   # ties (e.g. saturated outputs): the CDF jumps from below to at_most
-            rows.append((f"quantiles.{name}.{q}", level, at_most, bound, below - bound <= level <= at_most + bound))
-    if "document" in pin:
-        share, fresh = pin["document"]["share_at_least_as_good"], record["document"]["share_at_least_as_good"]
-        bound = _bound(share, n_new, n_pin)
-        rows.append(("document.share_at_least_as_good", share, fresh, bound, abs(fresh - share) <= bound))
-    rows.append(("verdict", pin["verdict"], record["verdict"], None, pin["verdict"] == record["verdict"]))
+            rows.append((name, level, at_most, bound, below - bound <= level <= at_most + bound))
+        elif name == "document/share_at_least_as_good":
+            fresh = record["document"]["share_at_least_as_good"]
+            bound = _bound(float(value), n_new, n_pin)
+            rows.append((name, float(value), fresh, bound, abs(fresh - float(value)) <= bound))
+        elif name == "verdict":
+            rows.append((name, value, record["verdict"], None, value == record["verdict"]))
+        elif name == "iterations":
+            rows.append((name, int(value), record["iterations"], None, int(value) == record["iterations"]))
     return [{"quantity": q, "pinned": p, "fresh": f, "bound": b, "status": "pass" if ok else "fail"}
             for q, p, f, b, ok in rows]
 
 
-def sweep_pin_path(pins_dir, example_id):
-    return Path(pins_dir) / "sweeps" / f"{example_id}.json"
+def sweep_pins_dir(pins_dir):
+    return Path(pins_dir) / "sweeps"
 
 
 def load_sweep_pin(pins_dir, example_id):
-    path = sweep_pin_path(pins_dir, example_id)
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for key in ("n_seeds", "convergence", "quantiles", "verdict"):
-            data[key]  # noqa: B018 - presence check
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BadInput(f"{path}: malformed sweep pin ({type(exc).__name__}: {exc}); regenerate it with "
-                       f"`backprop-repro sweep {example_id} --update-pin`") from None
-    return data
-
-
-def write_sweep_pin(pins_dir, record):
-    path = sweep_pin_path(pins_dir, record["example"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {k: v for k, v in record.items() if k not in ("histograms", "failures", "seconds")}
-    data["provenance"] = {"command": f"backprop-repro sweep {record['example']} --seeds {record['n_seeds']} "
-                                     f"--update-pin", **fingerprint()}
-    old = load_sweep_pin(pins_dir, record["example"])
-    same = old is not None and {k: v for k, v in old.items() if k != "provenance"} == \
-        {k: v for k, v in data.items() if k != "provenance"}
-    if not same:
-        atomic.write_text(path, pins.pin_text(data))
-    return not same
-
-
-def merge_into_results(out, record):
-    """Add the sweep record to DIR/results.json (section "sweeps") when that file exists."""
-    path = Path(out) / "results.json"
-    if not path.exists():
-        return False
-    results = json.loads(path.read_text(encoding="utf-8"))
-    results.setdefault("sweeps", {})[record["example"]] = record
-    atomic.write_text(path, json.dumps(results, indent=1, allow_nan=False) + "\n")
-    return True
+    """The sweep pin (a :class:`repro.pins.Pin`) or None; malformed pins are bad input naming the file."""
+    pin = pins.load_pin(sweep_pins_dir(pins_dir), example_id,
+                        fix=f"regenerate it with `backprop-repro sweep {example_id} --update-pin` and review the diff")
+    if pin is not None:
+        for required in ("n_seeds", "verdict"):
+            if required not in pin.quantities:
+                raise BadInput(f"{pin.path}: quantities.{required}: missing; regenerate it with `backprop-repro sweep "
+                               f"{example_id} --update-pin` and review the diff")
+    return pin
 
 
 def timed_sweep(example_id, n_seeds, seed_start=0, progress=True):
@@ -222,3 +239,22 @@ def timed_sweep(example_id, n_seeds, seed_start=0, progress=True):
     outputs, errors, seeds, partial = run_sweep(example_id, n_seeds, seed_start, progress=progress)
     seconds = time.perf_counter() - start
     return statistics(example_id, outputs, errors, seeds, partial, n_seeds, round(seconds, 3)), outputs
+
+
+def load_sweep_pin_or_none(pins_dir, example_id):
+    """The sweep pin, or None when it is missing or unreadable (``--update-pin`` replaces it)."""
+    try:
+        return load_sweep_pin(pins_dir, example_id)
+    except BadInput:
+        return None
+
+
+def pin_from_data(data, path="<sweep pin>"):
+    """A :class:`repro.pins.Pin` from sweep pin data (as :func:`sweep_pin_data` makes it), decoded."""
+    return pins.Pin(data["example"], Path(path), data["provenance"],
+                    {name: {**q, "value": values.decode(q)} for name, q in data["quantities"].items()})
+
+
+def as_pin(stats):
+    """The pin a sweep's statistics would write (for comparing two sweeps)."""
+    return pin_from_data(sweep_pin_data(stats, {}))

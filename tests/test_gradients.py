@@ -3,22 +3,21 @@
 import numpy as np
 import pytest
 
-from reference_impl.backprop import gradients_231
+from reference_impl import gradients as G
 from reference_impl.examples._toy_network import INPUTS, TARGETS, initial_weights
+from reference_impl.gradcheck import TOLERANCES, check_grads, numerical_grad, scale_free_error
 from reference_impl.finite_differences import forward_difference_gradients
 from reference_impl.networks import loss_231
 
-# Tolerances (gradient tolerances, apart from value tolerances):
-# - the chapter's forward differences on float32 weights: truncation step*|f''|/2 plus the float32 rounding
-#   of w + 1e-4 (up to ulp(w)/1e-4 ~ 1.5e-4 relative for |w| < 0.6): scale-free error <= 1e-3;
-# - a float64 central-difference oracle (step 1e-6): truncation ~ step^2 |f'''|, rounding ~ eps/step: <= 1e-7.
-FD_CHAPTER_TOL = 1e-3
-ORACLE_TOL = 1e-7
+# Gradient tolerances, apart from value tolerances: the tables of reference_impl.gradcheck (derived there).
+FD_CHAPTER_TOL = TOLERANCES[("float64", "forward")]
+ORACLE_TOL = TOLERANCES[("float64", "central")]
 
 
-def scale_free_error(g, n):
-    g, n = np.asarray(g, np.float64), np.asarray(n, np.float64)
-    return float(np.max(np.abs(g - n) / np.maximum(np.abs(g) + np.abs(n), 1e-300)))
+def gradients_231(inputs, targets, weights):
+    """The package's one chain rule on the chapter's 2-3-1 network (float64, as its int inputs promote)."""
+    return G.chain_rule(G.NETWORKS["231"], [np.asarray(w, np.float64) for w in weights],
+                        np.asarray(inputs, np.float64), np.asarray(targets, np.float64))
 
 
 def central_difference(loss, weights, step=1e-6):
@@ -41,18 +40,67 @@ def _loss(weights):
     return loss_231(INPUTS, TARGETS, weights)
 
 
-@pytest.mark.parametrize("k", range(4))
-def test_chapter_finite_differences_agree_with_chain_rule(k):
+def test_chapter_finite_differences_agree_with_chain_rule():
     fd = forward_difference_gradients(loss_231, INPUTS, TARGETS, initial_weights())
     analytic = gradients_231(INPUTS, TARGETS, initial_weights())
-    assert scale_free_error(analytic[k], fd[k]) <= FD_CHAPTER_TOL
+    assert scale_free_error(analytic, fd) <= FD_CHAPTER_TOL
 
 
-@pytest.mark.parametrize("k", range(4))
-def test_chain_rule_agrees_with_central_difference_oracle(k):
+def test_chain_rule_agrees_with_central_difference_oracle():
     analytic = gradients_231(INPUTS, TARGETS, initial_weights())
     oracle = central_difference(_loss, initial_weights())
-    assert scale_free_error(analytic[k], oracle[k]) <= ORACLE_TOL
+    assert scale_free_error(analytic, oracle) <= ORACLE_TOL
+
+
+def test_gradcheck_numerical_grad_matches_the_independent_oracle():
+    weights = [np.asarray(w, np.float64) for w in initial_weights()]
+    ours = numerical_grad(_loss, weights, eps=1e-6)
+    assert scale_free_error(ours, central_difference(_loss, weights)) <= 1e-12
+
+
+def test_scale_free_error_hand_worked_values():
+    assert scale_free_error([np.array([3.0, 4.0])], [np.array([3.0, 4.0])]) == 0.0
+    assert scale_free_error([np.array([1.0, 0.0])], [np.array([-1.0, 0.0])]) == 1.0     # opposite: 2 / 2
+    assert scale_free_error([np.array([3.0, 4.0])], [np.zeros(2)]) == 1.0              # one vanishes: 5 / 5
+    assert scale_free_error([np.zeros(2)], [np.zeros(2)]) == 0.0
+    assert abs(scale_free_error([np.array([2.0])], [np.array([1.0])]) - 1 / 3) < 1e-15  # 1 / (2 + 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_check_grads_accepts_the_chain_rule_of_every_document_network(dtype):
+    for name in ("231", "341", "332", "31", "11"):
+        net, params, x, y = G.problem(name, dtype)
+        check_grads(lambda p: G.loss(net, p, x, y), params, lambda p: G.chain_rule(net, p, x, y), order=1)
+
+
+def test_check_grads_order_2_accepts_a_true_gradient_and_rejects_a_non_gradient_field():
+    net, params, x, y = G.problem("231")
+    error, asymmetry = check_grads(lambda p: G.loss(net, p, x, y), params, lambda p: G.chain_rule(net, p, x, y),
+                                   order=2)
+    assert error <= ORACLE_TOL and asymmetry <= ORACLE_TOL
+    # f(a, b) = a^2 b has gradient (2ab, a^2); the field (3ab, a^2) is no gradient (Jacobian [[3b, 3a], [2a, 0]]
+    # is not symmetric) yet equals the gradient where b = 0, the point checked at first order.
+    def f(p):
+        return p[0][0] ** 2 * p[0][1]
+
+    def field(p):
+        a, b = p[0]
+        return [np.array([3 * a * b, a * a])]
+
+    point = [np.array([1.5, 0.0])]
+    check_grads(f, point, field, order=1)
+    with pytest.raises(AssertionError, match="not symmetric"):
+        check_grads(f, point, field, order=2)
+
+
+def test_check_grads_rejects_a_wrong_gradient_naming_the_error_and_bound():
+    net, params, x, y = G.problem("341")
+
+    def wrong(p):
+        return [g * 1.01 for g in G.chain_rule(net, p, x, y)]
+
+    with pytest.raises(AssertionError, match=r"scale-free error .* > 1e-07 \(float64, central"):
+        check_grads(lambda p: G.loss(net, p, x, y), params, wrong)
 
 
 def test_oracle_rejects_a_wrong_gradient():
@@ -94,7 +142,7 @@ def test_methods_return_the_parameters_shapes(name):
 def test_chain_rule_matches_oracle_on_every_network(name):
     net, params, x, y = G.problem(name)
     oracle = central_difference(lambda ps: G.loss(net, ps, x, y), params)
-    assert gradient_check.scale_free_error(G.chain_rule(net, params, x, y), oracle) <= ORACLE_TOL
+    assert scale_free_error(G.chain_rule(net, params, x, y), oracle) <= ORACLE_TOL
 
 
 @pytest.mark.parametrize("name", ALL_NETWORKS)
@@ -103,7 +151,7 @@ def test_vectorized_central_equals_a_loop_of_full_forward_passes(name):
     net, params, x, y = G.problem(name)
     h = 1e-6
     looped = central_difference(lambda ps: G.loss(net, ps, x, y), params, step=h)
-    assert gradient_check.scale_free_error(G.fd_central_vectorized(net, params, x, y, step=h), looped) <= 1e-8
+    assert scale_free_error(G.fd_central_vectorized(net, params, x, y, step=h), looped) <= 1e-8
 
 
 @pytest.mark.parametrize("name", ALL_NETWORKS)
@@ -118,9 +166,9 @@ def test_gradient_check_grades_a_wrong_gradient_as_fail():
     net, params, x, y = G.problem("231")
     right = G.chain_rule(net, params, x, y)
     wrong = [g * (1 if k else -1) for k, g in enumerate(right)]   # one sign flipped
-    error = gradient_check.scale_free_error(right, G.fd_central_vectorized(net, params, x, y))
+    error = scale_free_error(right, G.fd_central_vectorized(net, params, x, y))
     assert gradient_check.grade(error, "float64", "fd_central_vectorized") == "pass"
-    error = gradient_check.scale_free_error(wrong, G.fd_central_vectorized(net, params, x, y))
+    error = scale_free_error(wrong, G.fd_central_vectorized(net, params, x, y))
     assert gradient_check.grade(error, "float64", "fd_central_vectorized") == "fail"
 
 

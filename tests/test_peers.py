@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from reference_impl import gradients as G
-from reference_impl.examples.gradient_check import scale_free_error
+from reference_impl.gradcheck import scale_free_error
 
 torch = pytest.importorskip("torch", reason="torch not installed (extra: backprop-repro[torch])")
 

@@ -28,7 +28,9 @@ def record():
         "environment": {"python": "3.11.7", "numpy": "2.4.6", "platform": "Linux", "cpu": "cpu", "simd": ["AVX2"],
                         "blas": "openblas", "git_commit": "abc", "created": "2026-11-24T00:00:00+00:00"},
         "examples": [{"example": "toy_backprop", "documents": ["000"], "section": "s", "summary": "toy",
-                      "seconds": 0.1, "warnings": [], "expected_warnings": [], "warnings_status": "pass"},
+                      "seconds": 0.1, "warnings": [], "expected_warnings": [], "warnings_status": "pass",
+                      "figures": [{"caption": "loss curve", "title": "t", "xlabel": "epoch", "ylabel": "MSE",
+                                   "series": [["loss", "losses"]], "x": None, "logx": False, "logy": False}]},
                      {"example": "learning_rate", "documents": ["001"], "section": "s", "summary": "lr",
                       "seconds": 0.1, "warnings": [], "expected_warnings": [], "warnings_status": "pass"}],
         "results": [

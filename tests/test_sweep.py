@@ -24,7 +24,7 @@ def ulps(a, b):
 
 def test_xor_341_batch_equals_single_seed_reference_for_sampled_seeds():
     seeds = np.array([0, 1, 7, 67, 1234, 9999])          # 67 is one of the seeds that fail to converge
-    outputs, w1, w2, _ = sweeps.train_batch(sweeps.SPECS["xor_341"], seeds)
+    outputs, w1, w2, _ = sweeps.train_batch(xor_341.SWEEP, seeds)
     for row, seed in enumerate(seeds):
         out, ref_w1, ref_w2 = xor_341.train(*xor_341.initial_weights(np.random.RandomState(seed)))
         assert ulps(outputs[row], out[:, 0]) <= OUTPUT_ULP_BOUND
@@ -33,7 +33,8 @@ def test_xor_341_batch_equals_single_seed_reference_for_sampled_seeds():
 
 def test_initial_draws_are_bitwise_the_documents():
     for example_id, seed in (("xor_341", 5), ("cavar_hidden_layer", 1)):
-        w1, w2 = sweeps.initial_weights(sweeps.SPECS[example_id], [seed])
+        spec = xor_341.SWEEP if example_id == "xor_341" else cavar_hidden_layer.SWEEP
+        w1, w2 = sweeps.initial_weights(spec, [seed])
         if example_id == "xor_341":
             ref1, ref2 = xor_341.initial_weights(np.random.RandomState(seed))
         else:
@@ -45,7 +46,7 @@ def test_initial_draws_are_bitwise_the_documents():
 
 def test_cavar_batch_equals_reference_including_printed_errors():
     seeds = np.array([1, 5])
-    outputs, _, _, errors = sweeps.train_batch(sweeps.SPECS["cavar_hidden_layer"], seeds, iterations=20000)
+    outputs, _, _, errors = sweeps.train_batch(cavar_hidden_layer.SWEEP, seeds, iterations=20000)
     for row, seed in enumerate(seeds):
         ref = cavar_hidden_layer.run(seed=int(seed), iterations=20000)
         assert ulps(outputs[row], ref["output"][:, 0]) <= OUTPUT_ULP_BOUND
@@ -60,7 +61,7 @@ def test_wilson_interval(k, n, low, high):
 
 def _synthetic(n=1000, fail_every=100):
     rng = np.random.RandomState(0)
-    targets = sweeps.SPECS["xor_341"].targets.astype(float)
+    targets = xor_341.SWEEP.targets.astype(float)
     outputs = np.clip(targets + rng.normal(0, 0.02, (n, 4)) * np.where(targets > 0.5, -1, 1), 0, 1)
     outputs = np.abs(outputs)
     outputs[::fail_every] = 0.5
@@ -81,18 +82,18 @@ def test_statistics_of_a_known_sample():
 def test_pin_comparison_passes_itself_and_fails_a_shifted_sample():
     outputs, errors, seeds = _synthetic()
     record = sweep.statistics("xor_341", outputs, errors, seeds)
-    assert all(r["status"] == "pass" for r in sweep.compare_with_pin(record, outputs, record))
+    assert all(r["status"] == "pass" for r in sweep.compare_with_pin(record, outputs, sweep.as_pin(record)))
     shifted = np.clip(outputs + 0.05, 0, 1)       # every output moved: quantile CDFs move far past the bound
     fresh = sweep.statistics("xor_341", shifted, errors, seeds)
-    assert any(r["status"] == "fail" for r in sweep.compare_with_pin(fresh, shifted, record))
+    assert any(r["status"] == "fail" for r in sweep.compare_with_pin(fresh, shifted, sweep.as_pin(record)))
 
 
 def test_pin_comparison_rate_bound_is_sampling_error():
     outputs, errors, seeds = _synthetic(fail_every=100)
     pinned = sweep.statistics("xor_341", outputs, errors, seeds)
     worse, _, _ = _synthetic(fail_every=10)       # 90 % instead of 99 % converge: far beyond 4 sigma
-    rows = sweep.compare_with_pin(sweep.statistics("xor_341", worse, errors, seeds), worse, pinned)
-    assert {r["quantity"]: r["status"] for r in rows}["convergence.0.1.rate"] == "fail"
+    rows = sweep.compare_with_pin(sweep.statistics("xor_341", worse, errors, seeds), worse, sweep.as_pin(pinned))
+    assert {r["quantity"]: r["status"] for r in rows}["convergence/0.1/rate"] == "fail"
 
 
 def test_interrupted_sweep_keeps_finished_chunks_and_is_marked_partial(monkeypatch):
@@ -113,7 +114,10 @@ def test_interrupted_sweep_keeps_finished_chunks_and_is_marked_partial(monkeypat
 
 
 @pytest.mark.parametrize("argv,needle", [(["sweep", "toy_backprop"], "sweepable ids"),
-                                         (["sweep", "xor_341", "--seeds", "0"], "--seeds 0")])
+                                         (["sweep", "xor_341", "--seeds", "0"], "--seeds 0"),
+                                         (["sweep", "xor_341", "--seed-start", "4294967290", "--seeds", "10"],
+                                          "--seed-start 4294967290"),
+                                         (["sweep", "xor_341", "--pins", "/nonexistent/pins"], "/nonexistent/pins")])
 def test_sweep_bad_input_exits_2(tmp_path, capsys, argv, needle):
     assert main(argv + ["--out", str(tmp_path)]) == 2
     assert needle in capsys.readouterr().err
@@ -127,14 +131,19 @@ def test_sweep_cli_small_run_against_a_fresh_pin(tmp_path, capsys):
     assert main(args + ["--update-pin"]) == 0
     assert main(args) == 0
     record = json.loads((tmp_path / "o" / "sweep-xor_341.json").read_text())
-    assert record["n_seeds"] == 300 and not record["partial"]
+    (section,) = record["sweeps"]
+    assert section["n_seeds"] == 300 and not section["partial"] and section["status"] == "pass"
+    assert record["schema_version"] == 1 and record["exit_status"] == 0
+    pin = json.loads((pins_dir / "sweeps" / "xor_341.json").read_text())
+    assert pin["schema_version"] == 1 and pin["quantities"]["convergence/0.1/rate"]["policy"] == "sampling:z=4"
     assert "verdict" in capsys.readouterr().out
 
 
 def test_committed_sweep_pins_are_well_formed():
-    for example_id in sweep.SWEEPABLE:
+    assert set(sweep.sweepable()) == {"xor_341", "cavar_hidden_layer"}
+    for example_id in sweep.sweepable():
         pin = sweep.load_sweep_pin(ROOT / "expected_outputs", example_id)
-        assert pin is not None and pin["n_seeds"] == sweep.DEFAULT_SEEDS[example_id] and not pin["partial"]
+        assert pin is not None and int(pin.quantities["n_seeds"]["value"]) == sweep.spec_of(example_id).default_seeds
 
 
 def test_ctrl_c_stops_cleanly_with_partial_statistics(tmp_path):
@@ -143,17 +152,18 @@ def test_ctrl_c_stops_cleanly_with_partial_statistics(tmp_path):
     import sys
     import time
 
+    (tmp_path / "pins").mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "repro", "sweep", "xor_341", "--seeds", "100000", "--no-progress",
-                             "--out", str(tmp_path), "--pins", str(tmp_path / "no-pins")], cwd=ROOT,
+                             "--out", str(tmp_path), "--pins", str(tmp_path / "pins")], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3.0)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "PARTIAL" in out
-    record = json.loads((tmp_path / "sweep-xor_341.json").read_text())
-    assert record["partial"] and 0 < record["n_seeds"] < 100000 and record["n_seeds"] % sweep.CHUNK == 0
-    assert not (tmp_path / "no-pins").exists()
+    (record,) = json.loads((tmp_path / "sweep-xor_341.json").read_text())["sweeps"]
+    assert record["partial"] and 0 < record["n_seeds"] < 100000 and record["n_seeds"] % xor_341.SWEEP.chunk == 0
+    assert record["status"] == "interrupted" and not any((tmp_path / "pins").iterdir())
 
 
 def test_committed_xor_pin_accepts_a_smaller_fresh_sweep_and_rejects_perturbed_pins():
@@ -161,11 +171,10 @@ def test_committed_xor_pin_accepts_a_smaller_fresh_sweep_and_rejects_perturbed_p
     outputs, errors, seeds, _ = sweep.run_sweep("xor_341", 1000, progress=False)
     record = sweep.statistics("xor_341", outputs, errors, seeds)
     assert all(r["status"] == "pass" for r in sweep.compare_with_pin(record, outputs, pin))
-    for perturb in (lambda p: p["convergence"]["0.1"].__setitem__("rate", 0.95),
-                    lambda p: p["quantiles"]["output.1"].__setitem__("50", 0.9),
-                    lambda p: p.__setitem__("verdict", "not-reproduced-statistically")):
-        bad = json.loads(json.dumps(pin))
-        perturb(bad)
+    for name, value in (("convergence/0.1/rate", np.float64(0.95)), ("quantiles/output.1/50", np.float64(0.9)),
+                        ("verdict", "not-reproduced-statistically")):
+        bad = sweep.pins.Pin(pin.example, pin.path, pin.provenance,
+                             {**pin.quantities, name: {**pin.quantities[name], "value": value}})
         assert any(r["status"] == "fail" for r in sweep.compare_with_pin(record, outputs, bad))
 
 

@@ -47,3 +47,41 @@ def run(seed=SEED, iterations=ITERATIONS):
         "final_hidden_weights": wh,
         "output": l2,
     }
+
+
+# --- declarations (repro.spec) -------------------------------------------------------------------
+from repro.spec import D004, REASONS, Claim, Figure, Policy, Source  # noqa: E402
+
+from ..sweeps import SweepSpec  # noqa: E402
+
+SOURCE = Source((D004,), "cells In [15] to In [19]",
+                "3-4-1 XOR network, np.random.seed(1), 100000 iterations, error printed every 10000")
+POLICIES = (
+    Policy("initial_*", "exact", REASONS.draw),
+    Policy("*", "close:rtol=1e-9,atol=1e-12", REASONS.f64_trace),
+)
+FIGURES = (Figure("Mean absolute error every 10000 iterations (004, the lost printout)",
+                  "cavar_hidden_layer: printed error", "print (x 10000 iterations)", "mean |error|",
+                  (("error", "errors"),), logy=True),)
+# 200 seeds by default; 100 seeds per chunk, since 100000 iterations make a long unit for Ctrl-C.
+SWEEP = SweepSpec(X, Y, ITERATIONS, factor=1.0, hidden_scale=np.sqrt(2.0 / N_INPUTS),
+                  output_scale=np.sqrt(2.0 / N_HIDDEN), error_every=PRINT_EVERY, default_seeds=200, chunk=100,
+                  pinned_seed=SEED)
+
+
+def _learns(q):
+    errors = q["errors"]
+    return float(errors[-1]), bool(np.all(np.diff(errors) < 0)) and float(errors[-1]) < 0.01
+
+
+CLAIMS = (
+    Claim("iterations", D004, "cell In [19] and the text before it",
+          "\"We will loop now 60,000 times to optimize the weights\"",
+          "the hidden-layer training runs 60000 iterations (measured: printed errors x 10000)",
+          lambda q: (PRINT_EVERY * len(q["errors"]), PRINT_EVERY * len(q["errors"]) == 60000), "not-reproduced",
+          explanation="text/code mismatch: the cell loops range(100000)"),
+    Claim("learns", D004, "cell In [19]",
+          "the hidden layer lets the network learn XOR: the printed error falls (the printout is lost here)",
+          "the 10 printed mean absolute errors fall monotonically, the last below 0.01 (measured: last)", _learns,
+          "reproduced"),
+)

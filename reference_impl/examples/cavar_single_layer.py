@@ -27,3 +27,38 @@ def run():
         l1_delta = (Y - l1) * sigmoid_prime(l1)
         wo += np.dot(X.T, l1_delta)
     return {"initial_weights": initial, "output": l1, "final_weights": wo}
+
+
+# --- declarations (repro.spec) -------------------------------------------------------------------
+from repro.spec import D004, REASONS, Claim, Policy, Source  # noqa: E402
+
+SOURCE = Source((D004,), "cells In [21] to In [31]", "3-1 sigmoid network, np.random.seed(1), 10000 iterations")
+POLICIES = (
+    Policy("initial_weights", "exact", REASONS.draw),
+    Policy("*", "close:rtol=1e-9,atol=1e-12", REASONS.f64_trace),
+)
+
+
+def _derivative_misuse():
+    """max |z (1 - z) - sigmoid'(z)| when z is the input, as the text's "for any given z" reads."""
+    z = np.linspace(-4, 4, 81)
+    return float(np.max(np.abs(sigmoid_prime(z) - sigmoid(z) * (1 - sigmoid(z)))))
+
+
+def _misuse(_q):
+    error = _derivative_misuse()
+    return error, error < 1e-12
+
+
+CLAIMS = (
+    Claim("sigmoid_prime", D004, "cell In [24] and the text before it",
+          "sigmoid_prime \"returns the derivative of the sigmoid for any given z\"",
+          "max |z (1 - z) - sigmoid'(z)| on z in [-4, 4] below 1e-12 (measured: that maximum)", _misuse,
+          "not-reproduced",
+          explanation="z (1 - z) is the derivative only when z is the sigmoid's output; the code always passes "
+                      "outputs (l1, l2), where it is exact, so training is unaffected"),
+    Claim("learns", D004, "cells In [28] to In [31]", "the single-layer network learns the table (outputs 0, 0, 1, 1)",
+          "every output of the last pass within 0.05 of its target (measured: max error)",
+          lambda q: (float(np.max(np.abs(q["output"].ravel() - [0, 0, 1, 1]))),
+                     float(np.max(np.abs(q["output"].ravel() - [0, 0, 1, 1]))) <= 0.05), "reproduced"),
+)

@@ -27,3 +27,21 @@ def run():
         "prediction": np.float64(prediction),
         "loss": np.float64(mse(prediction, TARGET)),
     }
+
+
+# --- declarations (repro.spec) -------------------------------------------------------------------
+from repro.spec import D001, REASONS, Policy, Printed, Source  # noqa: E402
+
+SOURCE = Source((D001,), "Implementing feedforward propagation",
+                "worked 2-3-1 forward pass (the weights of the chapter's lost figures, docs/documents.md)")
+POLICIES = (
+    Policy("hidden", "ulp:4", REASONS.one_exp),
+    Policy("*", "ulp:16", "three sigmoids (<= 4 ULP each) through a 3-term BLAS dot, squared for the loss"),
+)
+PRINTED = (
+    Printed("prediction", (), "1.235", D001,
+            "Calculating the output layer values; Implementing backpropagation using the chain rule",
+            expected="not-reproduced",
+            note="exact arithmetic gives 1.2332; the chapter rounded the hidden activations to two decimals "
+                 "(0.73, 0.79, 0.69) before the output sum, which gives 1.235"),
+)

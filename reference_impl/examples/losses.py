@@ -42,3 +42,48 @@ def run():
             P_CONFIDENT_WRONG, Y_CONFIDENT_WRONG),
         "dog_row_loss": -np.log(np.float64(P_DOG)),
     }
+
+
+# --- declarations (repro.spec) -------------------------------------------------------------------
+from repro.spec import D001, REASONS, Claim, Policy, Printed, Source  # noqa: E402
+
+SOURCE = Source((D001,), "Loss functions in code",
+                "mse, mae, binary and categorical cross-entropy as the chapter codes them, and its formulas")
+POLICIES = (
+    Policy("mse", "exact", "squares and a 4-element mean: exp-free (numerics, policy 1)"),
+    Policy("mae", "exact", "absolute values and a 4-element mean: exp-free (numerics, policy 1)"),
+    Policy("*_is_finite", "exact", REASONS.boolean),
+    Policy("*", "ulp:8", "sums of a few log terms, <= 1 ULP each between libm and SIMD log (numerics, policy 2)"),
+)
+WARNINGS = ("divide by zero encountered in log",)
+PRINTED = (
+    Printed("dog_row_loss", (), "0.128", D001,
+            "Calculating loss during categorical variable prediction (the Dog row, -log 0.88)"),
+)
+
+
+def _code_over_formula(q, name):
+    """(chapter code / text formula, whether they agree) for one of the cross-entropies."""
+    code, formula = q[name], q[f"formula/{name}"]
+    return float(code / formula), bool(np.isclose(code, formula))
+
+
+_CE = "Loss functions in code / Calculating loss during categorical variable prediction"
+CLAIMS = (
+    Claim("bce_mean", D001, _CE,
+          "binary cross-entropy is the mean over the m data points (the formula) and the code implements it",
+          "chapter code / formula == 1 (measured: the ratio, with m = 4)",
+          lambda q: _code_over_formula(q, "binary_cross_entropy"), "not-reproduced",
+          explanation="the code takes np.mean of a full np.sum, a scalar: it returns the sum, m times the mean"),
+    Claim("cce_mean", D001, _CE,
+          "categorical cross-entropy is the mean over the m rows (the formula) and the code implements it",
+          "chapter code / formula == 1 (measured: the ratio, with m = 3 rows)",
+          lambda q: _code_over_formula(q, "categorical_cross_entropy"), "not-reproduced",
+          explanation="the code takes np.mean of a full np.sum, a scalar: it returns the sum over rows, m times "
+                      "the mean"),
+    Claim("infinite_max", D001, "Calculating loss during categorical variable prediction",
+          "\"the maximum loss can be infinity when the probability is 0\"",
+          "the chapter's binary cross-entropy of a confident wrong prediction is not finite",
+          lambda q: (bool(q["confident_wrong/binary_cross_entropy_chapter_is_finite"]),
+                     not bool(q["confident_wrong/binary_cross_entropy_chapter_is_finite"])), "reproduced"),
+)

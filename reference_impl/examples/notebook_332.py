@@ -89,3 +89,36 @@ def run():
         "loss_history": losses,
         "transpose_only/final_output": train_transpose_only(),
     }
+
+
+# --- declarations (repro.spec) -------------------------------------------------------------------
+from repro.spec import D002, REASONS, Claim, Figure, Policy, Printed, Source, printed_table  # noqa: E402
+
+SOURCE = Source((D002,), "Training the Neural Network; Final Results",
+                "3-3-2 sigmoid network: the document's failing cell and the fix that reproduces its printout")
+POLICIES = (
+    Policy("original_error", "exact", REASONS.text),
+    Policy("*", "close:rtol=1e-9,atol=1e-12", REASONS.f64_trace),
+)
+_FINAL = "Final Results (printed weights)"
+PRINTED = (
+    (Printed("original_error", (), "shapes (3,) and (2,3) not aligned: 3 (dim 0) != 2 (dim 0)", D002,
+             "Training the Neural Network (cell In [4] output)"),)
+    + printed_table("final_hidden_weights", [["0.78535854", "-2.38635463", "2.12878488"],
+                                             ["2.05894493", "1.10610087", "-4.03536696"],
+                                             ["0.30605228", "-2.2491059", "0.41636863"]], D002, _FINAL)
+    + printed_table("final_output_weights", [["-2.82735452", "2.6021329", "-2.62164075"],
+                                             ["-0.21514193", "-1.04321128", "1.55538615"]], D002, _FINAL)
+    + printed_table("final_output", ["0.87579945", "0.3024596"], D002, "Final Results (obtained final values)")
+)
+FIGURES = (Figure("Training loss of the fixed 3-3-2 network (002, regenerated)", "notebook_332: loss history",
+                  "epoch", "MSE", (("loss", "loss_history"),)),)
+CLAIMS = (
+    Claim("fails", D002, "Training the Neural Network",
+          "the training cell raises \"ValueError: shapes (3,) and (2,3) not aligned\" yet results are printed",
+          "the document's code path raises that ValueError (measured: the message)",
+          lambda q: (q["original_error"], q["original_error"].startswith("shapes (3,) and (2,3) not aligned")),
+          "reproduced-with-caveat",
+          caveat="the printed results come from a different run: reading both weight matrices as (to, from) "
+                 "reproduces every printed digit; transposing only the failing product does not"),
+)

@@ -1,0 +1,127 @@
+"""What an example module declares beside its ``run()``: the vocabulary of an example.
+
+An example is one module, ``reference_impl/examples/<id>.py`` (or a module a third-party package
+names in the entry-point group ``backprop_repro.examples``). Its id is its module name (the entry
+point's name). Beside ``run() -> dict[str, value]`` it declares, at module level:
+
+==================  =====================================================================  ========
+name                what                                                                   required
+==================  =====================================================================  ========
+``SOURCE``          :class:`Source`: the documents (file names), section, one-line summary  yes
+``POLICIES``        tuple of :class:`Policy` (quantity pattern, policy, reason); first      yes
+                    ``fnmatch`` match decides
+``PRINTED``         tuple of :class:`Printed`: numbers and texts the document prints       no
+``CLAIMS``          tuple of :class:`Claim`: the document's prose claims with a predicate  no
+``FIGURES``         tuple of :class:`Figure`: line plots of quantities for the report      no
+``SWEEP``           a :class:`reference_impl.sweeps.SweepSpec` when the example has one    no
+``WARNINGS``        substrings of the RuntimeWarnings the document's code really raises     no
+==================  =====================================================================  ========
+
+The registry namespaces claim and printed-value ids by the example id (``<id>:<name>``). Nothing
+outside the module names the example. This module imports nothing heavy: declaring an example
+costs no NumPy import of its own.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+__all__ = ["Source", "Policy", "Printed", "Claim", "Figure", "printed_table", "REASONS",
+           "D000", "D001", "D002", "D003", "D004"]
+
+# The five source documents (see docs/documents.md for what each is).
+D000, D001, D002, D003, D004 = ("000_ea17d77324d96e4c.txt", "001_b373d019e6023af9.txt", "002_24b730d8c52bdb4b.txt",
+                                "003_dd19dcd3624d9b51.txt", "004_f58117f23d7db6a4.txt")
+
+
+@dataclass(frozen=True)
+class Source:
+    documents: tuple        # file names of the documents the example reproduces
+    section: str            # their section (or cells)
+    summary: str            # one line: what the example computes
+
+
+@dataclass(frozen=True)
+class Policy:
+    pattern: str            # fnmatch pattern over quantity names
+    policy: str             # exact | ulp:N | close:rtol=R,atol=A | ratio:F
+    reason: str             # why this policy holds across environments (docs/numerics.md)
+
+    def __iter__(self):     # (pattern, policy, reason), as tables print it
+        return iter((self.pattern, self.policy, self.reason))
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A number (or text) the document prints, compared at its printed precision."""
+
+    quantity: str
+    index: tuple            # element of the quantity's array; () for a scalar or a text
+    printed: str            # exactly as printed
+    document: str
+    section: str
+    expected: str = "reproduced"   # reviewed outcome: reproduced | not-reproduced
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A prose claim: ``measure(q) -> (measured, holds)`` over the example's fresh quantities ``q``."""
+
+    name: str
+    document: str
+    section: str
+    claim: str              # the document's claim, paraphrased with its key words quoted
+    predicate: str          # what is measured and when it holds
+    measure: Callable
+    expected: str           # reviewed verdict: reproduced | reproduced-with-caveat | not-reproduced | unavailable
+    caveat: str = ""        # when the predicate holds but the claim needs qualifying
+    explanation: str = ""   # when the predicate does not hold
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A line plot of quantities, drawn by the report from stored results (fresh and pinned)."""
+
+    caption: str
+    title: str
+    xlabel: str
+    ylabel: str
+    series: tuple           # ((label, quantity), ...)
+    x: str | None = None    # a quantity holding the x values; default 1..n
+    logx: bool = False
+    logy: bool = False
+
+
+def printed_table(quantity, rows, document, section, **kwargs):
+    """One :class:`Printed` per element of a printed (nested) array of strings."""
+    out = []
+
+    def walk(node, index):
+        if isinstance(node, str):
+            out.append(Printed(quantity, index, node, document, section, **kwargs))
+        else:
+            for i, child in enumerate(node):
+                walk(child, index + (i,))
+
+    walk(rows, ())
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Reasons:
+    """Reasons shared by many policies; the numbers behind them are in docs/numerics.md."""
+
+    exp_free: str = ("exp-free chain of + - * / with at most one-term products and a 4-element mean: bitwise "
+                     "reproducible (numerics, policy 1); fallback for untested platforms close:rtol=1e-6")
+    text: str = "an error message: text must match exactly (numerics, policy 1)"
+    draw: str = "legacy MT19937 draws times a constant: frozen stream, bitwise (numerics, policy 1)"
+    boolean: str = "a boolean finding (which entries are NaN / finite): exact"
+    one_exp: str = "one elementwise exp per value, NumPy documents <= 4 ULP between SIMD paths (numerics, policy 2)"
+    f64_trace: str = ("float64 training through exp; SIMD exp differs in the last bits and training carries it "
+                      "(numerics, policy 3)")
+    f32_rounded: str = ("float64 update rounded to float32: a last-bit change of the float64 gradient can flip a "
+                        "near-tie rounding by 1 ULP (numerics, policy 4, tightened to one ULP for a single update)")
+    extra: dict = field(default_factory=dict)
+
+
+REASONS = _Reasons()
