@@ -58,7 +58,7 @@ SOURCE = Source((D004,), "cells In [15] to In [19]",
                 "3-4-1 XOR network, np.random.seed(1), 100000 iterations, error printed every 10000")
 POLICIES = (
     Policy("initial_*", "exact", REASONS.draw),
-    Policy("*", "close:rtol=1e-9,atol=1e-12", REASONS.f64_trace),
+    Policy("*", "close:rtol=1e-12,atol=1e-15", REASONS.f64_trace),
 )
 FIGURES = (Figure("Mean absolute error every 10000 iterations (004, the lost printout)",
                   "cavar_hidden_layer: printed error", "print (x 10000 iterations)", "mean |error|",

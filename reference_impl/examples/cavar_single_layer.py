@@ -35,7 +35,7 @@ from repro.spec import D004, REASONS, Claim, Policy, Source  # noqa: E402
 SOURCE = Source((D004,), "cells In [21] to In [31]", "3-1 sigmoid network, np.random.seed(1), 10000 iterations")
 POLICIES = (
     Policy("initial_weights", "exact", REASONS.draw),
-    Policy("*", "close:rtol=1e-9,atol=1e-12", REASONS.f64_trace),
+    Policy("*", "close:rtol=1e-12,atol=1e-15", REASONS.f64_trace),
 )
 
 

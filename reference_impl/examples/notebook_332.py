@@ -98,7 +98,7 @@ SOURCE = Source((D002,), "Training the Neural Network; Final Results",
                 "3-3-2 sigmoid network: the document's failing cell and the fix that reproduces its printout")
 POLICIES = (
     Policy("original_error", "exact", REASONS.text),
-    Policy("*", "close:rtol=1e-9,atol=1e-12", REASONS.f64_trace),
+    Policy("*", "close:rtol=1e-12,atol=1e-15", REASONS.f64_trace),
 )
 _FINAL = "Final Results (printed weights)"
 PRINTED = (
