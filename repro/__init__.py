@@ -1,5 +1,16 @@
 """backprop-repro: the harness that runs the reference examples, compares them with their
-pins, checks the documents' printed values and claims, and gates CI."""
+pins, checks the documents' printed values and claims, and gates CI.
 
-__all__ = ["registry", "policies", "pins", "runner", "cli"]
-__version__ = "0.1.0"
+Public API: :func:`check_values` (pin your own values, :mod:`repro.regression`), the example
+vocabulary of :mod:`repro.spec`, and the command line (:mod:`repro.cli`)."""
+
+__all__ = ["check_values", "ValuesDiffer", "spec", "registry", "policies", "pins", "runner", "cli"]
+__version__ = "0.2.0"
+
+
+def __getattr__(name):   # lazy: importing repro stays cheap
+    if name in ("check_values", "ValuesDiffer"):
+        from . import regression
+
+        return getattr(regression, name)
+    raise AttributeError(f"module 'repro' has no attribute {name!r}")

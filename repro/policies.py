@@ -24,6 +24,7 @@ _CLOSE = re.compile(r"^close:rtol=([^,]+),atol=([^,]+)$")
 _ULP = re.compile(r"^ulp:(\d+)$")
 _RATIO = re.compile(r"^ratio:([^,]+)$")
 _SAMPLING = re.compile(r"^sampling:z=([^,]+)$")
+_PRINTED = re.compile(r"^printed:(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Policy:
     atol: float = 0.0
     factor: float = 1.0
     z: float = 0.0      # sampling: the bound in standard errors (seed-sweep statistics; see repro.sweep)
+    digits: int = 0     # printed:D: equal when printed to D decimals (within half a unit of the D-th decimal)
 
     def __str__(self):
         if self.kind == "ulp":
@@ -44,6 +46,8 @@ class Policy:
             return f"ratio:{self.factor:g}"
         if self.kind == "sampling":
             return f"sampling:z={self.z:g}"
+        if self.kind == "printed":
+            return f"printed:{self.digits}"
         return self.kind
 
 
@@ -62,6 +66,9 @@ def parse_policy(text):
             factor = math.nan
         if math.isfinite(factor) and factor >= 1:
             return Policy("ratio", factor=factor)
+    m = _PRINTED.match(text)
+    if m:
+        return Policy("printed", digits=int(m.group(1)))
     m = _SAMPLING.match(text)
     if m:
         try:
@@ -80,7 +87,7 @@ def parse_policy(text):
             return Policy("close", rtol=rtol, atol=atol)
     raise ValueError(
         f"unknown tolerance policy {text!r}: use 'exact', 'ulp:N', 'close:rtol=R,atol=A' with R, A >= 0 or "
-        f"'ratio:F' with F >= 1 (and 'sampling:z=Z' for seed-sweep statistics)"
+        f"'ratio:F' with F >= 1, 'printed:D' (D decimals), and 'sampling:z=Z' for seed-sweep statistics"
     )
 
 
@@ -159,6 +166,9 @@ def compare(actual, expected, policy, strict=False):
             bad |= np.signbit(actual) != np.signbit(expected)  # -0.0 is not 0.0 bitwise
     elif policy.kind == "ulp":
         bad = (ulps > policy.ulps) | nan
+    elif policy.kind == "printed":
+        with np.errstate(invalid="ignore", over="ignore"):
+            bad = ~(abs_err <= 0.5 * 10.0 ** -policy.digits) | nan
     elif policy.kind == "ratio":
         a, e = actual.astype(np.float64), expected.astype(np.float64)
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -175,13 +185,25 @@ def compare(actual, expected, policy, strict=False):
     ok = n_bad == 0
     result = Comparison(ok, _max(abs_err), _max(rel_err), int(max(ulps.ravel().tolist(), default=0)), n_bad, n)
     if not ok:
-        where = np.argwhere(bad)
-        first = tuple(int(i) for i in where[0]) if where.size and expected.ndim else ()
-        detail = f"first at index {list(first)}: got {actual[first]!r}, pinned {expected[first]!r}" if where.size else ""
+        # The worst misses, as numpy.testing reports them: among the elements outside the policy.
+        miss_abs = np.where(bad, np.nan_to_num(abs_err, nan=np.inf), -1.0) if expected.ndim else None
+        flat = int(np.argmax(miss_abs)) if miss_abs is not None else 0
+        where = np.unravel_index(flat, expected.shape) if expected.ndim else ()
+        bad_ulps = [u for u, b in zip(ulps.ravel().tolist(), np.ravel(bad)) if b]
+        worst_abs = float(np.max(np.where(bad, abs_err, 0.0))) if expected.ndim else float(abs_err)
+        worst_rel = float(np.max(np.where(bad, rel_err, 0.0))) if expected.ndim else float(rel_err)
         nan_note = " (NaN present)" if nan.any() else ""
-        result.message = (f"{n_bad} of {n} elements outside {policy}{nan_note}; max abs error "
-                          f"{result.max_abs_error:.3g}, max {result.max_ulp} ULP; {detail}").rstrip("; ")
+        at = f" at index {[int(i) for i in where]}" if expected.ndim else ""
+        result.message = (f"{n_bad} of {n} elements outside {policy}{nan_note}; worst miss: abs {worst_abs:.3g}, rel "
+                          f"{worst_rel:.3g}, {max(bad_ulps, default=0)} ULP{at}: got {_plain(actual[where])}, "
+                          f"pinned {_plain(expected[where])}")
     return result
+
+
+def _plain(x):
+    """A number as people read it: repr of a Python float or int, never np.float64(...)."""
+    x = np.asarray(x).item()
+    return repr(x)
 
 
 def compare_printed(actual, printed):
