@@ -91,3 +91,28 @@ def test_notebook_332_transpose_only_fix_does_not_reproduce_the_printout():
     printed = np.array([0.87579945, 0.3024596])   # 002, "Final Results"
     assert np.max(np.abs(notebook_332.train_transpose_only() - printed)) > 1e-3
     assert np.max(np.abs(notebook_332.train_fixed()[2] - printed)) < 5e-9
+
+
+def test_torch_claim_without_torch_is_unavailable_and_says_why(monkeypatch):
+    from reference_impl import torch_oracle
+
+    monkeypatch.setattr(torch_oracle, "available", lambda: (False, "torch is not installed (test)"))
+    example = registry.get("toy_backprop")
+    claim = next(c for c in example.claims if c.name == "numpy_equals_torch")
+    row = runner.evaluate_claim(example, claim, fresh_run("toy_backprop").quantities)
+    assert row["verdict"] == "unavailable" and row["status"] == "unavailable"
+    assert "not installed" in row["note"]
+    record = runner.assemble({}, claims=[row])
+    assert record["exit_status"] == 0   # reported as unavailable, never as a pass, and not a regression
+
+
+def test_torch_oracle_rejects_a_wrong_gradient():
+    pytest.importorskip("torch", reason="torch not installed (extra: backprop-repro[torch])")
+    from reference_impl import gradients as G
+    from reference_impl import torch_oracle
+    from reference_impl.gradcheck import scale_free_error
+
+    net, params, x, y = G.problem("231")
+    torch_grads = torch_oracle.gradients_231(x, y, params)
+    assert scale_free_error(G.chain_rule(net, params, x, y), torch_grads) <= 1e-12
+    assert scale_free_error([g * 1.001 for g in G.chain_rule(net, params, x, y)], torch_grads) > 1e-4
