@@ -6,11 +6,14 @@ import tracemalloc
 import numpy as np
 
 from reference_impl import sweeps
-from repro.sweep import CHUNK
+from repro.sweep import spec_of
+
+SPEC = spec_of("xor_341")
+CHUNK = SPEC.chunk
 
 
 def _sweep(n_seeds):
-    spec = sweeps.SPECS["xor_341"]
+    spec = SPEC
     for start in range(0, n_seeds, CHUNK):
         sweeps.train_batch(spec, np.arange(start, min(start + CHUNK, n_seeds)))
 

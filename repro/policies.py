@@ -1,6 +1,6 @@
 """Tolerance policies and the one comparison helper for values.
 
-Policies (see ../shared/design/NUMERICS.md and the README):
+Policies (reasons and measurements in docs/numerics.md):
 
 - ``exact``: bitwise equality (same dtype and shape, same bits; -0.0 differs from 0.0);
 - ``ulp:N``: at most N units in the last place of the pinned dtype;

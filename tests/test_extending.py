@@ -111,3 +111,14 @@ def test_installed_wheel_sweeps_with_its_shipped_sweep_pin(installed):
     done = _run(["sweep", "xor_341", "--seeds", "1000", "--no-progress"], elsewhere, [site])
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "within bounds" in done.stdout
+
+
+@pytest.mark.parametrize("args", [["list"], ["check", "feed_forward", "--no-report", "--quiet"]])
+def test_list_and_check_without_report_import_no_pandas_jinja_or_matplotlib(tmp_path, args):
+    code = ("import sys\nfrom repro.cli import main\n"
+            f"code = main({args + (['--out', str(tmp_path)] if args[0] == 'check' else [])!r})\n"
+            "heavy = sorted(m for m in ('pandas', 'jinja2', 'matplotlib') if m in sys.modules)\n"
+            "print('HEAVY', heavy)\nsys.exit(code)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-1000:]
+    assert "HEAVY []" in done.stdout

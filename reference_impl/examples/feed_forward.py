@@ -2,7 +2,7 @@
 
 Source: 001_b373d019e6023af9.txt, "Implementing feedforward propagation" (the subsections
 "Calculating the hidden layer unit values" to "Calculating loss values"). The weights were in
-the chapter's lost figures; ../shared/seeds/INDEX.md restores them: input (1, 1),
+the chapter's lost figures; docs/documents.md restores them: input (1, 1),
 input-to-hidden [[0.8, 0.4, 0.3], [0.2, 0.9, 0.5]] (row = input node), hidden-to-output
 [0.3, 0.5, 0.9], no biases, target 0, sigmoid hidden layer, linear output, MSE.
 float64 throughout (the chapter computes it by hand).
