@@ -69,9 +69,15 @@ def load_section(bench_dir):
     return section
 
 
+_TEXT_COLUMNS = ("network", "method", "name", "subject", "note")
+
+
 def _typed(row):
     out = {}
     for key, value in row.items():
+        if key in _TEXT_COLUMNS:
+            out[key] = value
+            continue
         try:
             out[key] = int(value)
         except (TypeError, ValueError):

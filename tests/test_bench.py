@@ -76,3 +76,27 @@ def test_fabricated_speedup_in_summary():
     lines = bench.summary(table)
     assert any("chain_rule/forward 1.50" in line for line in lines)
     assert np.isfinite(bench.fit_scaling(table).exponent).all()
+
+
+def test_check_with_bench_dir_puts_gates_in_the_verdict_and_tables_in_the_report(tmp_path):
+    """`check --bench DIR`: the gates join the record (a failing gate fails the run) and the report draws them."""
+    import json
+
+    from repro.cli import main
+
+    bench_dir = tmp_path / "bench"
+    bench_dir.mkdir()
+    (bench_dir / "bench.csv").write_text(
+        "network,n_params,method,median_s,iqr_s,rounds,mean_s,min_s\n"
+        "231,13,forward,1e-5,1e-7,100,1e-5,1e-5\n231,13,chain_rule,2e-5,1e-7,100,2e-5,2e-5\n"
+        "mlp10,121,fd_chapter,1e-3,1e-5,10,1e-3,1e-3\nmlp100,1201,fd_chapter,1e-2,1e-4,10,1e-2,1e-2\n")
+    (bench_dir / "scaling.csv").write_text("method,exponent,r2,n_points,p_min,p_max\nfd_chapter,1.0,0.99,2,121,1201\n")
+    (bench_dir / "gates.csv").write_text("name,subject,measured,threshold,passed,note\n"
+                                         "chain_rule_vs_forward,231,2.0,3.0,True,\n")
+    out = tmp_path / "out"
+    assert main(["check", "feed_forward", "--bench", str(bench_dir), "--out", str(out), "--quiet"]) == 0
+    record = json.loads((out / "results.json").read_text())
+    assert record["bench"]["gates"][0]["status"] == "pass" and record["bench"]["table"][0]["network"] == "231"
+    (bench_dir / "gates.csv").write_text("name,subject,measured,threshold,passed,note\n"
+                                         "chain_rule_vs_forward,231,4.0,3.0,False,\n")
+    assert main(["check", "feed_forward", "--bench", str(bench_dir), "--out", str(out), "--quiet"]) == 1
