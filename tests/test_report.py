@@ -120,7 +120,7 @@ def _browser():
 
 @pytest.mark.skipif(_browser() is None, reason="no Chromium here (Debian package `chromium`; .ci/run installs it)")
 def test_report_in_a_real_browser(tmp_path, full_check):
-    record, _ = full_check
+    record = full_check
     out = tmp_path / "report"
     out.mkdir()
     index = write_report([record], out)
