@@ -73,12 +73,14 @@ def write_outputs(record, out, render=True):
 
 
 def _print_check_summary(record):
-    differs = record["environment"].get("differs_from_pins") or {}
+    differs = dict(record["environment"].get("differs_from_pins") or {})
+    cpu_path = [(key, differs.pop(key)) for key in ("simd_targets", "blas_core", "settings") if key in differs]
+    differs.pop("simd", None)   # the features follow from the CPU line; the targets in use say what matters
+    if cpu_path:
+        made = "; ".join(f"{key} {_short(entry['now'])} (pins: {' | '.join(entry['pins'])})" for key, entry in cpu_path)
+        print(f"note: the CPU path differs from the pins': {made}; judged by the policies all the same "
+              f"(`backprop-repro drift --cpu` measures what that changes)")
     for key, entry in differs.items():
-        if key == "simd":
-            print(f"note: SIMD features differ from those recorded with the pins of "
-                  f"{sum(len(v) for v in entry['pins'].values())} example(s); judged by the policies all the same")
-            continue
         made = "; ".join(f"{value} ({', '.join(ids)})" for value, ids in entry["pins"].items())
         print(f"note: running under {key} {entry['now']}, pins were made under {made}; judged by the policies all "
               f"the same")
@@ -118,6 +120,14 @@ def _print_check_summary(record):
         if c["status"] != "pass":
             print(f"  {c['status'].upper()} claim {c['id']}: {c['verdict']} (reviewed {c['expected_verdict']}): "
                   f"{c['note']}")
+
+
+def _short(value):
+    if isinstance(value, list):
+        return " ".join(value) or "-"
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items()) or "none"
+    return str(value)
 
 
 def cmd_list(args):
@@ -258,6 +268,28 @@ def cmd_sweep(args):
     return 130 if stats["partial"] else record["exit_status"]
 
 
+def cmd_drift(args):
+    from . import cpu_drift
+
+    if not args.cpu:
+        raise BadInput("drift: give --cpu (drift across this machine's SIMD levels and BLAS kernels); across "
+                       "environments use `backprop-repro compare RESULTS...`")
+    out = _writable_dir(args.out, "--out")
+    ids = runner.resolve_ids(args.ids)
+    pins_dir = _pins_dir(args)
+    code, summary = cpu_drift.run_drift(out, ids if args.ids else (), pins_dir, progress=None if args.quiet else _say)
+    largest, example, quantity = summary["largest"]
+    print(f"configurations: {', '.join(summary['configurations'])}")
+    print(f"{summary['bit_identical']} of {summary['quantities']} quantities bit-identical across all; largest drift "
+          f"{largest} ULP ({example}:{quantity})")
+    if summary["failed"]:
+        print(f"FAIL: the default check fails under {', '.join(summary['failed'])}")
+    else:
+        print("PASS: the default check holds under every configuration")
+    print(f"wrote {out / 'cpu_drift.csv'}, {out / 'cpu_drift.html'}, {out / 'cpu_drift.json'}")
+    return code
+
+
 def cmd_selftest(args):
     from . import selftest
 
@@ -389,6 +421,13 @@ def build_parser():
     sweep_parser.add_argument("--update-pin", action="store_true", help="write the sweep pin; exit 1 if it changed")
     sweep_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep_parser.set_defaults(func=cmd_sweep)
+    drift_parser = sub.add_parser("drift", help="drift across this machine's NumPy SIMD levels and OpenBLAS kernels")
+    drift_parser.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
+    drift_parser.add_argument("--cpu", action="store_true", help="run check under every SIMD level and BLAS kernel")
+    drift_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    drift_parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    _add_pins(drift_parser)
+    drift_parser.set_defaults(func=cmd_drift)
     selftest_parser = sub.add_parser("selftest", help="mutation self-test: every mutation must make check fail")
     selftest_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     selftest_parser.add_argument("--only", nargs="*", metavar="MUTATION", help="run only these mutations")

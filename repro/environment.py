@@ -11,8 +11,9 @@ import numpy as np
 
 __all__ = ["fingerprint"]
 
-_PINNING_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE",
-                      "NPY_DISABLE_CPU_FEATURES", "NPY_PROMOTION_STATE")
+_PINNING_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
+                      "OPENBLAS_L2_SIZE", "NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES",
+                      "NPY_PROMOTION_STATE")
 
 
 def _cpu():
@@ -25,12 +26,30 @@ def _cpu():
     return platform.processor() or platform.machine()
 
 
-def _simd():
+def _umath():
     try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
+        from numpy._core import _multiarray_umath as umath
     except ImportError:  # NumPy 1.x
-        from numpy.core._multiarray_umath import __cpu_features__ as features
-    return sorted(name for name, on in features.items() if on)
+        from numpy.core import _multiarray_umath as umath
+    return umath
+
+
+def _simd():
+    """CPU features NumPy sees as available (after NPY_DISABLE_CPU_FEATURES)."""
+    return sorted(name for name, on in _umath().__cpu_features__.items() if on)
+
+
+def simd_targets():
+    """The SIMD targets NumPy's code paths use here: its baseline plus the dispatch targets in force."""
+    umath = _umath()
+    features = umath.__cpu_features__
+    return list(umath.__cpu_baseline__) + [t for t in umath.__cpu_dispatch__ if features.get(t)]
+
+
+def blas_core():
+    """The BLAS kernel in use (threadpoolctl's ``architecture``; OpenBLAS core type), or None."""
+    cores = sorted({t["architecture"] for t in _threads() if t.get("user_api") == "blas" and t.get("architecture")})
+    return " ".join(cores) or None
 
 
 def _blas():
@@ -68,9 +87,12 @@ def fingerprint():
         "python": platform.python_version(),
         "numpy": np.__version__,
         "platform": platform.platform(),
+        "system": platform.system(),
         "machine": platform.machine(),
         "cpu": _cpu(),
         "simd": _simd(),
+        "simd_targets": simd_targets(),
+        "blas_core": blas_core(),
         "blas": _blas(),
         "git_commit": _git_commit(),
         "settings": {name: os.environ[name] for name in _PINNING_VARIABLES if name in os.environ},

@@ -191,7 +191,8 @@ def claim_rows(run):
     return [evaluate_claim(run.example, c, run.quantities) for c in run.example.claims]
 
 
-_ENV_KEYS = ("numpy", "python", "platform", "machine", "cpu", "blas")
+# "platform" is left out: it carries the kernel build, which changes with every host update and no bit.
+_ENV_KEYS = ("numpy", "python", "system", "machine", "cpu", "blas")
 
 
 def environment_differences(env, loaded):
@@ -200,7 +201,7 @@ def environment_differences(env, loaded):
     for example_id, pin in loaded.items():
         if pin is None:
             continue
-        for key in _ENV_KEYS + ("simd",):
+        for key in _ENV_KEYS + ("simd", "simd_targets", "blas_core", "settings"):
             pinned, now = pin.provenance.get(key), env.get(key)
             if pinned is not None and pinned != now:
                 entry = differences.setdefault(key, {"now": now, "pins": {}})
@@ -209,6 +210,8 @@ def environment_differences(env, loaded):
 
 
 def _json_key(value):
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items()) or "none"
     return " ".join(value) if isinstance(value, list) else str(value)
 
 
