@@ -131,7 +131,10 @@ def run_drift(out, ids=(), pins=None, progress=None):
             key = (r["example"], r["quantity"])
             row = rows.setdefault(key, {"example": r["example"], "quantity": r["quantity"], "policy": r["policy"],
                                         "cells": {}, "status": {}, "growth": None})
-            row["cells"][run["name"]] = r["max_ulp"]
+            ulps = r["max_ulp"]
+            if ulps is None and r["dtype"] == "str":   # a text: equal or not
+                ulps = 0 if r["status"] == "pass" else None
+            row["cells"][run["name"]] = ulps
             row["status"][run["name"]] = r["status"]
             if r.get("actual") is not None and r.get("expected") is not None and r["max_ulp"]:
                 g = _growth(r["actual"], r["expected"], r["dtype"])
