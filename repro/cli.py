@@ -13,6 +13,7 @@ from pathlib import Path
 from . import __version__, atomic, pins, registry, runner
 from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION, BadInput, RunFailed
 from .locations import checkout_root, default_pins_dir
+from .outputs import OWNED, output_set
 
 __all__ = ["main"]
 
@@ -26,12 +27,14 @@ def _say(message):
 
 
 def _writable_dir(path, option):
+    """Create ``path`` if needed and probe it with a uniquely named temporary file (parallel runs never collide)."""
+    import tempfile
+
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-probe"
-        probe.write_text("")
-        probe.unlink()
+        with tempfile.TemporaryFile(dir=path, prefix=".write-probe-"):
+            pass
     except OSError as exc:
         raise BadInput(f"{option} {path}: not a writable directory ({exc.strerror or exc}); "
                        f"pass a directory you can write to") from None
@@ -161,7 +164,8 @@ def cmd_check(args):
         raise BadInput(f"--repeat {args.repeat}: give 1 (no probe) or more runs")
     record = runner.check(args.ids, pins_dir, progress=None if args.quiet else _say, strict=args.strict,
                           repeat=args.repeat, bench=_bench_section(args.bench))
-    write_outputs(record, out, render=not args.no_report)
+    with output_set(out, OWNED["check"]) as staging:
+        write_outputs(record, staging, render=not args.no_report)
     _print_check_summary(record)
     if "determinism" in record:
         d = record["determinism"]
@@ -184,8 +188,10 @@ def cmd_report(args):
 
     records = [report.load_results(path) for path in args.results]
     out = _writable_dir(args.out, "--out")
-    index = report.write_report(records, out, _bench_section(args.bench))
-    print(f"wrote {index}, {out / 'comparison.csv'}, {out / 'document_values.csv'}, {out / 'claims.csv'}")
+    bench = _bench_section(args.bench)
+    with output_set(out, OWNED["report"]) as staging:
+        report.write_report(records, staging, bench)
+    print(f"wrote {out / 'index.html'}, {out / 'comparison.csv'}, {out / 'document_values.csv'}, {out / 'claims.csv'}")
     return EXIT_OK
 
 
@@ -193,7 +199,8 @@ def cmd_compare(args):
     from . import drift
 
     out = _writable_dir(args.out, "--out")
-    _, counts = drift.write_drift(args.results, out)
+    with output_set(out, OWNED["compare"]) as staging:
+        _, counts = drift.write_drift(args.results, staging)
     for label, c in counts.items():
         print(f"{label}: " + ", ".join(f"{n} {k}" for k, n in c.items()))
     print(f"wrote {out / 'drift.html'}, {out / 'drift.csv'}")
@@ -262,9 +269,13 @@ def cmd_sweep(args):
                           for r in failed))
     section = {**stats, "status": status, "comparison": rows, "note": note}
     record = runner.assemble(env, sweeps=[section])
-    atomic.write_text(out / f"sweep-{args.id}.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
+    name = f"sweep-{args.id}.json"
+    if stats["partial"] and _complete_sweep(out / name):
+        name = f"sweep-{args.id}.partial.json"   # a partial sweep never replaces a complete one
+    with output_set(out, (name,)) as staging:
+        atomic.write_text(staging / name, json.dumps(record, indent=1, allow_nan=False) + "\n")
     print(f"  {note}")
-    print(f"wrote {out / f'sweep-{args.id}.json'} (render it with `backprop-repro report {out / f'sweep-{args.id}.json'}`)")
+    print(f"wrote {out / name} (render it with `backprop-repro report {out / name}`)")
     return 130 if stats["partial"] else record["exit_status"]
 
 
@@ -277,7 +288,9 @@ def cmd_drift(args):
     out = _writable_dir(args.out, "--out")
     ids = runner.resolve_ids(args.ids)
     pins_dir = _pins_dir(args)
-    code, summary = cpu_drift.run_drift(out, ids if args.ids else (), pins_dir, progress=None if args.quiet else _say)
+    with output_set(out, OWNED["drift"]) as staging:
+        code, summary = cpu_drift.run_drift(staging, ids if args.ids else (), pins_dir,
+                                            progress=None if args.quiet else _say)
     largest, example, quantity = summary["largest"]
     print(f"configurations: {', '.join(summary['configurations'])}")
     print(f"{summary['bit_identical']} of {summary['quantities']} quantities bit-identical across all; largest drift "
@@ -288,6 +301,13 @@ def cmd_drift(args):
         print("PASS: the default check holds under every configuration")
     print(f"wrote {out / 'cpu_drift.csv'}, {out / 'cpu_drift.html'}, {out / 'cpu_drift.json'}")
     return code
+
+
+def _complete_sweep(path):
+    try:
+        return not any(s.get("partial") for s in json.loads(path.read_text(encoding="utf-8")).get("sweeps", []))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def cmd_selftest(args):
@@ -308,7 +328,8 @@ def cmd_selftest(args):
                    or (not r["killed_default"] and not r["expected_default_survivor"])]
     record = {"schema_version": 1, "mutations": rows, "kill_rate_default": default / n, "kill_rate_strict": strict / n,
               "unexplained_survivors": unexplained}
-    atomic.write_text(out / "selftest.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
+    with output_set(out, OWNED["selftest"]) as staging:
+        atomic.write_text(staging / "selftest.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
     print(f"wrote {out / 'selftest.json'}")
     if unexplained:
         print(f"FAIL: survivors without a recorded reason: {', '.join(unexplained)}")
@@ -353,11 +374,12 @@ def cmd_bench(args):
     from . import bench
 
     out = _writable_dir(args.out, "--out")
-    json_path = bench.run_benchmarks(out, args.quick, args.benchmarks, progress=None if args.quiet else _say)
-    table = bench.bench_table(json_path)
-    scaling = bench.fit_scaling(table)
-    gate_list = bench.gates(table, scaling)
-    bench.write_outputs(out, table, scaling, gate_list)
+    with output_set(out, OWNED["bench"]) as staging:
+        json_path = bench.run_benchmarks(staging, args.quick, args.benchmarks, progress=None if args.quiet else _say)
+        table = bench.bench_table(json_path)
+        scaling = bench.fit_scaling(table)
+        gate_list = bench.gates(table, scaling)
+        bench.write_outputs(staging, table, scaling, gate_list)
     print("\n".join(bench.summary(table)))
     for row in scaling.itertuples():
         print(f"scaling {row.method:<24} exponent {row.exponent:5.2f}  R^2 {row.r2:.3f}  (P {row.p_min}..{row.p_max})")
