@@ -4,16 +4,28 @@ Exit codes: 0 everything holds; 1 a regression (a quantity, printed value or cla
 tolerance, a missing or changed pin); 2 bad input or configuration, with a one-line message.
 """
 
-import argparse
-import json
 import os
+import signal
 import sys
-from pathlib import Path
 
-from . import __version__, atomic, pins, registry, runner
-from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION, BadInput, RunFailed
-from .locations import checkout_root, default_pins_dir
-from .outputs import OWNED, output_set
+
+def _interrupted_at_start_up(signum, frame):   # Ctrl-C before main() runs: one line, exit 130, nothing written
+    os.write(2, b"backprop-repro: interrupted during start-up; nothing was written\n")
+    os._exit(130)
+
+
+if os.path.basename(sys.argv[0] or "") in ("backprop-repro", "__main__.py"):
+    signal.signal(signal.SIGINT, _interrupted_at_start_up)
+
+import argparse  # noqa: E402
+import errno  # noqa: E402
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from . import __version__, atomic, pins, registry, runner  # noqa: E402
+from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION, BadInput, RunFailed  # noqa: E402
+from .locations import checkout_root, default_pins_dir  # noqa: E402
+from .outputs import OWNED, output_set  # noqa: E402
 
 __all__ = ["main"]
 
@@ -157,15 +169,70 @@ def cmd_list(args):
     return EXIT_OK
 
 
+class _Progress:
+    """Progress of a run: a tqdm bar on a terminal (stderr), else plain lines, or nothing with --quiet."""
+
+    def __init__(self, total, desc, quiet):
+        self.quiet, self.bar = quiet, None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit="step", leave=False, file=sys.stderr)
+
+    def __call__(self, message, advance=False):
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.set_postfix_str(message.strip()[:60])
+            if advance:
+                self.bar.update(1)
+        else:
+            _say(message)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _junit_target(path):
+    target = Path(path)
+    if target.is_dir() or not target.parent.is_dir():
+        raise BadInput(f"--junit-xml {path}: give a file path in an existing directory")
+    return target
+
+
 def cmd_check(args):
     out = _writable_dir(args.out, "--out")
     pins_dir = _pins_dir(args)
     if args.repeat < 1:
         raise BadInput(f"--repeat {args.repeat}: give 1 (no probe) or more runs")
-    record = runner.check(args.ids, pins_dir, progress=None if args.quiet else _say, strict=args.strict,
-                          repeat=args.repeat, bench=_bench_section(args.bench))
+    junit = _junit_target(args.junit_xml) if args.junit_xml else None
+    progress = _Progress(len(runner.resolve_ids(args.ids)), "check", args.quiet)
+    try:
+        record = runner.check(args.ids, pins_dir, progress=progress, strict=args.strict, repeat=args.repeat,
+                              bench=_bench_section(args.bench))
+    finally:
+        progress.close()
     with output_set(out, OWNED["check"]) as staging:
         write_outputs(record, staging, render=not args.no_report)
+    from . import ci_output
+
+    if junit is not None:
+        try:
+            atomic.write_text(junit, ci_output.junit_xml(record))
+        except OSError as exc:
+            raise BadInput(f"--junit-xml {junit}: cannot write ({exc.strerror or exc}); pass a writable path") \
+                from None
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        try:
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+                handle.write(ci_output.step_summary(record))
+        except OSError as exc:
+            raise BadInput(f"GITHUB_STEP_SUMMARY {os.environ['GITHUB_STEP_SUMMARY']}: cannot append "
+                           f"({exc.strerror or exc})") from None
+    if os.environ.get("GITHUB_ACTIONS"):
+        for line in ci_output.annotations(record):
+            print(line)
     _print_check_summary(record)
     if "determinism" in record:
         d = record["determinism"]
@@ -410,6 +477,8 @@ def build_parser():
     check.add_argument("--bench", default=None, metavar="DIR",
                        help="a `bench --out` directory: its gates join the verdict and its tables the report")
     check.add_argument("--no-report", action="store_true", help="write results.json only (no HTML, CSV or figures)")
+    check.add_argument("--junit-xml", default=None, metavar="FILE",
+                       help="also write JUnit XML: one test case per quantity, printed value and claim")
     check.add_argument("--strict", action="store_true",
                        help="compare every quantity bitwise, whatever its policy (in the environment that made "
                             "the pins; the mutation self-test uses it)")
@@ -464,9 +533,68 @@ def build_parser():
     return parser
 
 
+class _Stdout:
+    """stdout that a closed reader or a full device cannot turn into another exit code: after EPIPE the rest
+    of the output goes nowhere and the command runs to its end (a pin update never stops half-way); after
+    ENOSPC the same, and the command ends with exit 2 naming stdout."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.broken = False
+        self.full = False
+
+    def _guard(self, action):
+        if self.broken or self.full:
+            return None
+        try:
+            return action()
+        except BrokenPipeError:
+            self.broken = True
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EPIPE):
+                raise
+            self.full = exc.errno != errno.EPIPE
+            self.broken = exc.errno == errno.EPIPE
+        try:   # later flushes (also at interpreter exit) must find a sink that takes anything
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def write(self, text):
+        self._guard(lambda: self.stream.write(text))
+        return len(text)
+
+    def flush(self):
+        self._guard(self.stream.flush)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
 def main(argv=None):
+    if os.path.basename(sys.argv[0] or "") in ("backprop-repro", "__main__.py"):
+        signal.signal(signal.SIGINT, signal.default_int_handler)   # from here on Ctrl-C is KeyboardInterrupt
+    stdout = sys.stdout if isinstance(sys.stdout, _Stdout) else _Stdout(sys.stdout)
+    previous, sys.stdout = sys.stdout, stdout
+    try:
+        code = _main(argv)
+        stdout.flush()
+    finally:
+        sys.stdout = previous
+    if stdout.full:
+        print("backprop-repro: error: stdout: no space left on the device it writes to; free space or redirect it "
+              f"(the run itself ended with exit {code})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return code
+
+
+def _main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:   # argparse: --help (0) or a usage error (2), already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         return args.func(args)
     except BadInput as exc:
@@ -475,11 +603,11 @@ def main(argv=None):
     except RunFailed as exc:
         print(f"backprop-repro: failed: {exc}", file=sys.stderr)
         return EXIT_REGRESSION
-    except BrokenPipeError:   # e.g. `backprop-repro list | head`: the reader left, nothing is wrong
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+    except MemoryError:
+        print("backprop-repro: error: out of memory; ask for less (e.g. fewer --seeds)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("backprop-repro: interrupted; pins and reports are written atomically and were left intact",
+        print("backprop-repro: interrupted; pins and output folders keep their previous complete contents",
               file=sys.stderr)
         return 130
 

@@ -74,6 +74,9 @@ def _cell(base_row, row):
 def drift_matrix(records, paths):
     """(DataFrame of cells, environment rows, counts per environment)."""
     labels = [environment_label(r["environment"], p) for r, p in zip(records, paths)]
+    for i, label in enumerate(labels):   # two folders of the same name and environment: tell them apart
+        if labels.count(label) > 1:
+            labels[i] = f"{label} [{i + 1}: {paths[i]}]"
     keyed = [{(row["example"], row["quantity"]): row for row in r["results"]} for r in records]
     keys = list(dict.fromkeys(k for table in keyed for k in table))
     rows = []

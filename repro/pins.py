@@ -79,6 +79,9 @@ def load_pin(pins_dir, example_id, fix=None):
         except (ValueError, TypeError) as exc:
             raise _bad(path, f"{key}.value", str(exc), fix) from None
         quantities[name] = {**record, "value": decoded}
+    from .schemas import validate
+
+    validate(data, "pin", path, fix)   # the published structure, after the specific checks above
     return Pin(example_id, path, data["provenance"], quantities)
 
 

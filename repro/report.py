@@ -42,6 +42,9 @@ def load_results(path):
     for key in ("environment", "results", "claims"):
         if key not in record:
             raise BadInput(f"{path}: missing key {key!r}; regenerate it with `backprop-repro check`")
+    from .schemas import validate
+
+    validate(record, "results", path, "regenerate it with `backprop-repro check`")
     return record
 
 

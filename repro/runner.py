@@ -277,7 +277,7 @@ def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None):
                          "figures": [_figure_spec(f) for f in example.figures],
                          "pin_provenance": loaded[example_id].provenance if loaded[example_id] else None})
         if progress:
-            progress(f"      {example_id}: {run.seconds:.2f} s")
+            progress(f"      {example_id}: {run.seconds:.2f} s", advance=True)
     determinism = None
     if repeat > 1:
         from . import probe

@@ -61,11 +61,14 @@ def decode(record):
     if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
         raise ValueError(f"shape must be a list of non-negative integers, got {shape!r}")
     try:
-        array = np.array(value, dtype=dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            array = np.array(value, dtype=dtype)
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"value does not convert to {dtype}: {exc}") from None
     if array.dtype.kind == "f" and np.isnan(array).any():
         raise ValueError("value holds NaN (or null), which no policy accepts")
+    if array.dtype.kind == "f" and np.isinf(array).any():
+        raise ValueError(f"value holds a number too large for {dtype} (it overflows to infinity)")
     if list(array.shape) != shape:
         raise ValueError(f"value has shape {list(array.shape)} but the record says {shape}")
     return array
