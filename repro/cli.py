@@ -355,9 +355,12 @@ def cmd_drift(args):
     out = _writable_dir(args.out, "--out")
     ids = runner.resolve_ids(args.ids)
     pins_dir = _pins_dir(args)
-    with output_set(out, OWNED["drift"]) as staging:
-        code, summary = cpu_drift.run_drift(staging, ids if args.ids else (), pins_dir,
-                                            progress=None if args.quiet else _say)
+    progress = _Progress(len(cpu_drift.plan(cpu_drift.numpy_cpu_info())), "drift --cpu", args.quiet)
+    try:
+        with output_set(out, OWNED["drift"]) as staging:
+            code, summary = cpu_drift.run_drift(staging, ids if args.ids else (), pins_dir, progress=progress)
+    finally:
+        progress.close()
     largest, example, quantity = summary["largest"]
     print(f"configurations: {', '.join(summary['configurations'])}")
     print(f"{summary['bit_identical']} of {summary['quantities']} quantities bit-identical across all; largest drift "
@@ -381,7 +384,11 @@ def cmd_selftest(args):
     from . import selftest
 
     out = _writable_dir(args.out, "--out")
-    rows = selftest.run_selftest(args.only, progress=None if args.quiet else _say)
+    progress = _Progress(len(args.only or selftest.MUTATIONS) + 1, "selftest", args.quiet)
+    try:
+        rows = selftest.run_selftest(args.only, progress=progress)
+    finally:
+        progress.close()
     for r in rows:
         state = ("killed  " if r["killed_default"] else "strict  " if r["killed_strict"] else "SURVIVED")
         print(f"{state} {r['id']:<38} {r['why']}" + (f"\n         {r['caught_by'][0][:150]}" if r["caught_by"] else "")

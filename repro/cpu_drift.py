@@ -125,6 +125,8 @@ def run_drift(out, ids=(), pins=None, progress=None):
             if progress:
                 progress(f"[{n}/{len(configs)}] {name} {' '.join(f'{k}={v}' for k, v in overrides.items() if v)}")
             runs.append(_run_config(name, overrides, list(ids), pins, Path(tmp)))
+            if progress:
+                progress(f"{name}: exit {runs[-1]['exit']}", advance=True)
     rows = {}
     for run in runs:
         for r in run["record"]["results"]:

@@ -232,7 +232,8 @@ def run_selftest(only=None, progress=None, workers=None):
         tmp = Path(tmp_name)
         baseline = tmp / "baseline-pins"
         if progress:
-            progress(f"selftest: baseline of {len(needed)} examples from the unmutated code, on this machine")
+            progress(f"selftest: baseline of {len(needed)} examples from the unmutated code, on this machine",
+                     advance=True)
         done = _run_copy(tmp / "base", source, None, ["--make-baseline", str(baseline), *needed])
         if done.returncode != 0:
             last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
@@ -257,7 +258,7 @@ def run_selftest(only=None, progress=None, workers=None):
                    "caught_by_default": v["default"][:5], "expected_default_survivor": mutation.default_survivor}
             if progress:
                 progress(f"{mutation.id}: default {'killed' if row['killed_default'] else 'SURVIVED'}, strict "
-                         f"{'killed' if row['killed_strict'] else 'SURVIVED'}")
+                         f"{'killed' if row['killed_strict'] else 'SURVIVED'}", advance=True)
             return row
 
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -189,3 +189,31 @@ def test_the_published_schemas_are_in_reports_readme():
     readme = (ROOT / "reports" / "README.md").read_text()
     for name in ("results", "pin"):
         assert json.dumps(schema(name), indent=1) in readme, f"reports/README.md lacks the current {name} schema"
+
+
+def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))   # a 100-column terminal
+    proc = subprocess.Popen([sys.executable, "-m", "repro", "check", "feed_forward", "losses", "--no-report",
+                             "--out", str(tmp_path / "o")], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(master)
+    shown = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0 and "check:" in shown and "step" in shown     # tqdm's bar on the terminal
+    plain = _repro("check", "feed_forward", "--no-report", "--out", str(tmp_path / "p"))
+    assert "[1/1] feed_forward ..." in plain.stderr and "\r" not in plain.stderr

@@ -132,7 +132,10 @@ def test_report_in_a_real_browser(tmp_path, full_check):
     assert dom.returncode == 0, dom.stderr[-2000:]
     console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]
     assert not console_errors, console_errors
-    assert 'id="summary"' in dom.stdout
+    assert 'id="summary"' in dom.stdout and 'class="ledger"' in dom.stdout
+    assert "(as reviewed)" in dom.stdout and 'class="not-reproduced"' in dom.stdout   # reviewed, not red
+    assert 'class="regressed"' not in dom.stdout                                       # nothing regressed here
+    assert dom.stdout.count("data:image/png;base64,") >= 6    # every declared figure, pinned beside fresh
     for example in record["examples"]:
         assert f'id="{example["example"]}"' in dom.stdout, example["example"]
     artifacts = os.environ.get("BACKPROP_REPRO_ARTIFACTS", str(tmp_path))
