@@ -12,4 +12,8 @@ signal.signal(signal.SIGINT, _interrupted_at_start_up)
 
 from .cli import main  # noqa: E402
 
-sys.exit(main())
+try:
+    code = main()
+except KeyboardInterrupt:   # a second Ctrl-C while the first one's message is written
+    code = 130
+sys.exit(code)

@@ -580,29 +580,50 @@ class _Stdout:
 
 
 def main(argv=None):
-    if os.path.basename(sys.argv[0] or "") in ("backprop-repro", "__main__.py"):
-        signal.signal(signal.SIGINT, signal.default_int_handler)   # from here on Ctrl-C is KeyboardInterrupt
     stdout = sys.stdout if isinstance(sys.stdout, _Stdout) else _Stdout(sys.stdout)
     previous, sys.stdout = sys.stdout, stdout
     try:
         code = _main(argv)
         stdout.flush()
+    except KeyboardInterrupt:   # an interrupt between the handlers of _main (start-up is covered by __main__)
+        code = _interrupted()
     finally:
         sys.stdout = previous
     if stdout.full:
         print("backprop-repro: error: stdout: no space left on the device it writes to; free space or redirect it "
               f"(the run itself ended with exit {code})", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if code == 130 and _running_as_program():
+        # An interrupt that landed inside a C extension's PyRun_* call (torch's import does this) makes CPython
+        # re-raise SIGINT at exit whatever we caught; leave with 130 directly, streams flushed.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(130)
     return code
 
 
+def _running_as_program():
+    return os.path.basename(sys.argv[0] or "") in ("backprop-repro", "__main__.py")
+
+
+def _interrupted():
+    print("backprop-repro: interrupted; pins and output folders keep their previous complete contents",
+          file=sys.stderr)
+    return 130
+
+
 def _main(argv=None):
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:   # argparse: --help (0) or a usage error (2), already printed
-        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    try:
+        if _running_as_program():
+            signal.signal(signal.SIGINT, signal.default_int_handler)   # from here on Ctrl-C is KeyboardInterrupt
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:   # argparse: --help (0) or a usage error (2), already printed
+            return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
         return args.func(args)
     except BadInput as exc:
         print(f"backprop-repro: error: {exc}", file=sys.stderr)
@@ -614,9 +635,7 @@ def _main(argv=None):
         print("backprop-repro: error: out of memory; ask for less (e.g. fewer --seeds)", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("backprop-repro: interrupted; pins and output folders keep their previous complete contents",
-              file=sys.stderr)
-        return 130
+        return _interrupted()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ fresh empirical CDF at v (of the interval [P(X < v), P(X <= v)] where outputs ti
 """
 
 import math
+import os
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -61,8 +64,34 @@ def wilson(successes, n, z=1.959963984540054):
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, progress=True):
-    """Train seeds seed_start .. seed_start + n_seeds - 1. Returns (outputs, errors, seeds, partial)."""
+def available_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _ignore_sigint():   # workers: Ctrl-C is the parent's to handle; a running chunk finishes and is kept
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _train_chunk(spec, block, iterations):
+    out, _, _, err = sweeps.train_batch(spec, block, iterations)
+    return out, err
+
+
+def _pool(workers):
+    import multiprocessing
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork is cheap and safe while this process runs no other thread; else spawn
+    method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_ignore_sigint)
+
+
+def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, progress=True, workers=None):
+    """Train seeds seed_start .. seed_start + n_seeds - 1 in chunks, over ``workers`` processes (default: the
+    available cores). Returns (outputs, errors, seeds, partial). Results do not depend on the chunking or the
+    number of processes (every seed's arithmetic is its own; tested bitwise)."""
     spec = spec_of(example_id)
     if n_seeds < 1:
         raise BadInput(f"--seeds {n_seeds}: give a positive number of seeds")
@@ -72,7 +101,9 @@ def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, pr
     iterations = spec.iterations if iterations is None else iterations
     chunk = chunk or spec.chunk
     seeds = np.arange(seed_start, seed_start + n_seeds)
-    outputs, errors, done = [], [], 0
+    blocks = [seeds[start:start + chunk] for start in range(0, n_seeds, chunk)]
+    workers = max(1, min(workers or available_cores(), len(blocks)))
+    results = {}
     bar = None
     if progress:
         from tqdm import tqdm
@@ -80,21 +111,45 @@ def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, pr
                    disable=None, leave=False)
     partial = False
     try:
-        for start in range(0, n_seeds, chunk):
-            block = seeds[start:start + chunk]
-            tick = _progress_callback(bar, len(block)) if bar is not None else None
-            out, _, _, err = sweeps.train_batch(spec, block, iterations, progress=tick)
-            outputs.append(out)
-            errors.append(err)
-            done += len(block)
+        if workers == 1:
+            for k, block in enumerate(blocks):
+                tick = _progress_callback(bar, len(block)) if bar is not None else None
+                out, _, _, err = sweeps.train_batch(spec, block, iterations, progress=tick)
+                results[k] = (out, err)
+        else:
+            from concurrent.futures import as_completed
+
+            with _pool(workers) as pool:
+                futures = {pool.submit(_train_chunk, spec, block, iterations): k for k, block in enumerate(blocks)}
+                try:
+                    for future in as_completed(futures):
+                        results[futures[future]] = future.result()
+                        if bar is not None:
+                            bar.update(len(blocks[futures[future]]) * iterations)
+                except KeyboardInterrupt:
+                    for future in futures:
+                        future.cancel()
+                    for future, k in futures.items():   # chunks already running finish and are kept
+                        if not future.cancelled():
+                            try:
+                                results[k] = future.result()
+                            except Exception:  # noqa: BLE001 - a worker that died: its chunk is lost
+                                pass
+                    raise
     except KeyboardInterrupt:
         partial = True
     finally:
         if bar is not None:
             bar.close()
-    if not outputs:
+    done = 0
+    while done in results:            # the finished prefix of chunks: seeds[:n] stays a contiguous range
+        done += 1
+    partial = partial or done < len(blocks)
+    if not done:
         return np.empty((0, 4)), np.empty((0, 0)), seeds[:0], True
-    return np.concatenate(outputs), np.concatenate(errors), seeds[:done], partial
+    outputs = np.concatenate([results[k][0] for k in range(done)])
+    errors = np.concatenate([results[k][1] for k in range(done)])
+    return outputs, errors, seeds[:len(outputs)], partial
 
 
 def _progress_callback(bar, size):
