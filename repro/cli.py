@@ -14,8 +14,8 @@ def _interrupted_at_start_up(signum, frame):   # Ctrl-C before main() runs: one 
     os._exit(130)
 
 
-if os.path.basename(sys.argv[0] or "") in ("backprop-repro", "__main__.py"):
-    signal.signal(signal.SIGINT, _interrupted_at_start_up)
+if os.path.basename(sys.argv[0] or "").split(".")[0] == "backprop-repro":   # the console script (repro/__main__.py
+    signal.signal(signal.SIGINT, _interrupted_at_start_up)                # installs its own for `python -m repro`)
 
 import argparse  # noqa: E402
 import errno  # noqa: E402
@@ -606,7 +606,10 @@ def main(argv=None):
 
 
 def _running_as_program():
-    return os.path.basename(sys.argv[0] or "") in ("backprop-repro", "__main__.py")
+    """True under `backprop-repro ...` or `python -m repro ...`, False when main() is called in-process."""
+    main_module = sys.modules.get("__main__")
+    spec = getattr(main_module, "__spec__", None)
+    return (spec is not None and spec.name == "repro.__main__") or Path(sys.argv[0] or "").stem == "backprop-repro"
 
 
 def _interrupted():
