@@ -54,6 +54,7 @@ def test_drift_cpu_runs_every_configuration_and_writes_the_matrix(tmp_path, caps
     assert "fd_gradients.0" in html and "SIMD targets in force" in html
 
 
+@pytest.mark.slow
 def test_drift_cpu_fails_when_a_pin_is_out_of_tolerance(tmp_path):
     pins = tmp_path / "pins"
     pins.mkdir()

@@ -89,6 +89,7 @@ def installed(tmp_path_factory):
     return tmp / "site", elsewhere
 
 
+@pytest.mark.slow
 def test_installed_wheel_checks_against_its_shipped_pins_from_any_directory(installed):
     site, elsewhere = installed
     assert (site / "repro" / "expected_outputs" / "toy_backprop.json").is_file()
@@ -98,6 +99,7 @@ def test_installed_wheel_checks_against_its_shipped_pins_from_any_directory(inst
     assert record["results"] and all(r["status"] == "pass" for r in record["results"])
 
 
+@pytest.mark.slow
 def test_installed_wheel_bad_pins_and_read_only_pins_are_bad_input(installed):
     site, elsewhere = installed
     missing = _run(["check", "--pins", str(elsewhere / "no-such-pins")], elsewhere, [site])
@@ -106,6 +108,7 @@ def test_installed_wheel_bad_pins_and_read_only_pins_are_bad_input(installed):
     assert update.returncode == 2 and "read-only" in update.stderr
 
 
+@pytest.mark.slow
 def test_installed_wheel_sweeps_with_its_shipped_sweep_pin(installed):
     site, elsewhere = installed
     done = _run(["sweep", "xor_341", "--seeds", "1000", "--no-progress"], elsewhere, [site])

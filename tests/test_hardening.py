@@ -95,6 +95,7 @@ def test_pins_update_only_touches_the_ids_asked(pins_dir, capsys):
     assert (pins_dir / "feed_forward.json").read_bytes() == ff_before
 
 
+@pytest.mark.slow
 def test_killed_pin_update_leaves_every_pin_whole(tmp_path):
     """Kill `pins update` at several moments: every pin file is always the old or the new one, never half."""
     pins = tmp_path / "pins"

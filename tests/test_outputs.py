@@ -90,7 +90,8 @@ def test_a_swap_cut_between_its_renames_is_repaired_by_the_next_run(tmp_path):
     assert json.loads((out / "results.json").read_text()) == {"new": 1} and not previous.exists()
 
 
-@pytest.mark.parametrize("delay", [0.8, 1.6, 2.4, 3.2])
+@pytest.mark.parametrize("delay", [0.8, pytest.param(1.6, marks=pytest.mark.slow), 2.4,
+                                   pytest.param(3.2, marks=pytest.mark.slow)])
 def test_ctrl_c_at_any_point_of_check_leaves_a_whole_folder(previous, delay):
     out, before = previous
     proc = subprocess.Popen([sys.executable, "-m", "repro", "check", "--out", str(out), "--quiet"], cwd=ROOT,
@@ -106,6 +107,7 @@ def test_ctrl_c_at_any_point_of_check_leaves_a_whole_folder(previous, delay):
     assert not [p for p in out.parent.iterdir() if ".staging-" in p.name]
 
 
+@pytest.mark.slow
 def test_a_partial_sweep_never_replaces_a_complete_one(tmp_path):
     pins = tmp_path / "pins"
     pins.mkdir()

@@ -146,6 +146,7 @@ def test_committed_sweep_pins_are_well_formed():
         assert pin is not None and int(pin.quantities["n_seeds"]["value"]) == sweep.spec_of(example_id).default_seeds
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_with_partial_statistics(tmp_path):
     import signal
     import subprocess
