@@ -28,7 +28,8 @@ __all__ = ["run_benchmarks", "bench_table", "fit_scaling", "gates", "Gate", "CHA
 CHAIN_RULE_MAX_RATIO = 3.0
 FD_CHAPTER_MIN_EXPONENT = 0.8
 DOCUMENT_NETWORKS = ("231", "341", "332", "31", "11")
-BENCH_COLUMNS = ["network", "n_params", "method", "median_s", "iqr_s", "rounds", "mean_s", "min_s"]
+BENCH_COLUMNS = ["network", "n_params", "method", "median_s", "iqr_s", "rounds", "mean_s", "min_s",
+                 "seed_iter_per_s", "limit_s", "ratio_to_limit", "limit_numpy_s"]
 
 
 @dataclass
@@ -124,9 +125,13 @@ def bench_table(benchmark_json):
     rows = []
     for b in data["benchmarks"]:
         info, stats = b["extra_info"], b["stats"]
-        rows.append({"network": info["network"], "n_params": info["n_params"], "method": info["method"],
-                     "median_s": stats["median"], "iqr_s": stats["iqr"], "rounds": stats["rounds"],
-                     "mean_s": stats["mean"], "min_s": stats["min"]})
+        row = {"network": info["network"], "n_params": info["n_params"], "method": info["method"],
+               "median_s": stats["median"], "iqr_s": stats["iqr"], "rounds": stats["rounds"],
+               "mean_s": stats["mean"], "min_s": stats["min"]}
+        if info.get("seed_iterations"):   # the sweep: throughput and distance from this machine's limit
+            row.update({"seed_iter_per_s": info["seed_iterations"] / stats["median"], "limit_s": info["limit_s"],
+                        "ratio_to_limit": stats["median"] / info["limit_s"], "limit_numpy_s": info.get("limit_numpy_s")})
+        rows.append(row)
     import pandas as pd
 
     return pd.DataFrame(rows, columns=BENCH_COLUMNS)
@@ -189,6 +194,10 @@ def summary(table):
             if m and c:
                 parts.append(f"{method}/chain_rule {m / c:.1f}")
         lines.append(", ".join(parts))
+    for row in table[table["network"].str.startswith("sweep:")].itertuples():
+        lines.append(f"{row.network} {row.method}: {row.median_s:.2f} s, {row.seed_iter_per_s:.3g} seed-iterations/s, "
+                     f"{row.ratio_to_limit:.1f}x the estimated fused limit of this machine ({row.limit_s:.2f} s; "
+                     f"op by op through NumPy {row.limit_numpy_s:.2f} s)")
     sweep = table[table["network"].str.startswith("mlp")]
     both = sweep[sweep["method"] == "fd_chapter"]
     if len(both):

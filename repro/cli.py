@@ -288,7 +288,14 @@ def cmd_sweep(args):
     out = _writable_dir(args.out, "--out")
     pins_dir = _pins_dir(args, must_exist=not args.update_pin, for_writing=args.update_pin)
     pin = None if args.update_pin else sweep.load_sweep_pin(pins_dir, args.id)
-    stats, outputs = sweep.timed_sweep(args.id, n_seeds, args.seed_start, progress=not args.no_progress)
+    stats, outputs = sweep.timed_sweep(args.id, n_seeds, args.seed_start, progress=not args.no_progress,
+                                       backend=args.backend)
+    if stats["backend"]["name"] != "numpy" and stats["backend"]["agreement_with_numpy"]:
+        a = stats["backend"]["agreement_with_numpy"]
+        print(f"  backend {args.backend} {stats['backend']['version']} (not bitwise: its exp is not NumPy's): on "
+              f"{a['seeds_checked']} seeds against the faithful NumPy path, {a['bitwise_share']:.1%} bit-identical, "
+              f"median {a['median_ulp']:.0f} ULP, 99th percentile {a['p99_ulp']:.0f} ULP, max {a['max_ulp']:.0f} ULP "
+              f"({a['max_rel']:.2g} relative, seed {a['worst_seed']})")
     n = stats["n_seeds"]
     print(f"{args.id}: {n} seeds x {stats['iterations']} iterations in {stats['seconds']} s"
           + (f" (PARTIAL: interrupted after {n} of {n_seeds} seeds)" if stats["partial"] else ""))
@@ -518,6 +525,10 @@ def build_parser():
     _add_pins(sweep_parser)
     sweep_parser.add_argument("--update-pin", action="store_true", help="write the sweep pin; exit 1 if it changed")
     sweep_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep_parser.add_argument("--backend", default="numpy", choices=("numpy", "numba", "jax"),
+                              help="numpy: the faithful path (default); numba or jax: compiled (extras "
+                                   "backprop-repro[numba] / [jax]), checked against the faithful path and reported, "
+                                   "never bitwise")
     sweep_parser.set_defaults(func=cmd_sweep)
     drift_parser = sub.add_parser("drift", help="drift across this machine's NumPy SIMD levels and OpenBLAS kernels")
     drift_parser.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")

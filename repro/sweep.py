@@ -88,7 +88,37 @@ def _pool(workers):
                                initializer=_ignore_sigint)
 
 
-def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, progress=True, workers=None):
+BACKENDS = ("numpy", "numba", "jax")
+AGREEMENT_SEEDS = 500   # seeds on which a compiled backend is checked against the faithful NumPy path
+
+
+def _compiled(backend):
+    from reference_impl import sweeps_compiled
+
+    ok, why = sweeps_compiled.available(backend)
+    if not ok:
+        raise BadInput(f"--backend {backend}: {why}")
+    return sweeps_compiled, why
+
+
+def agreement(example_id, outputs, seeds, iterations=None):
+    """ULP spread between a compiled backend's outputs and the faithful path on the first seeds."""
+    from .policies import ulp_distance
+
+    spec = spec_of(example_id)
+    k = min(len(seeds), AGREEMENT_SEEDS)
+    reference, _, _, _ = sweeps.train_batch(spec, seeds[:k], iterations)
+    ulps = np.array(ulp_distance(outputs[:k], reference), dtype=float).reshape(reference.shape)
+    rel = np.abs(outputs[:k] - reference) / np.maximum(np.abs(reference), np.finfo(float).tiny)
+    per_seed = ulps.max(axis=1)
+    return {"seeds_checked": int(k), "bitwise_share": float(np.mean(per_seed == 0)),
+            "median_ulp": float(np.median(per_seed)), "p99_ulp": float(np.percentile(per_seed, 99)),
+            "max_ulp": float(per_seed.max()), "max_rel": float(rel.max()),
+            "worst_seed": int(seeds[int(np.argmax(per_seed))])}
+
+
+def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, progress=True, workers=None,
+              backend="numpy"):
     """Train seeds seed_start .. seed_start + n_seeds - 1 in chunks, over ``workers`` processes (default: the
     available cores). Returns (outputs, errors, seeds, partial). Results do not depend on the chunking or the
     number of processes (every seed's arithmetic is its own; tested bitwise)."""
@@ -99,7 +129,8 @@ def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, pr
         raise BadInput(f"--seed-start {seed_start} --seeds {n_seeds}: seeds must lie in 0..{MAX_SEED} (the legacy "
                        f"RandomState's range)")
     iterations = spec.iterations if iterations is None else iterations
-    chunk = chunk or spec.chunk
+    # XLA pays per call: the jax backend takes up to 10000 seeds per chunk
+    chunk = chunk or (max(spec.chunk, 10000) if backend == "jax" else spec.chunk)
     seeds = np.arange(seed_start, seed_start + n_seeds)
     blocks = [seeds[start:start + chunk] for start in range(0, n_seeds, chunk)]
     workers = max(1, min(workers or available_cores(), len(blocks)))
@@ -111,7 +142,13 @@ def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, pr
                    disable=None, leave=False)
     partial = False
     try:
-        if workers == 1:
+        if backend != "numpy":   # compiled: parallel inside the kernel; chunks stay the unit of Ctrl-C
+            compiled, _ = _compiled(backend)
+            for k, block in enumerate(blocks):
+                results[k] = compiled.train_batch(spec, block, iterations, backend=backend)
+                if bar is not None:
+                    bar.update(len(block) * iterations)
+        elif workers == 1:
             for k, block in enumerate(blocks):
                 tick = _progress_callback(bar, len(block)) if bar is not None else None
                 out, _, _, err = sweeps.train_batch(spec, block, iterations, progress=tick)
@@ -289,11 +326,22 @@ def load_sweep_pin(pins_dir, example_id):
     return pin
 
 
-def timed_sweep(example_id, n_seeds, seed_start=0, progress=True):
+def timed_sweep(example_id, n_seeds, seed_start=0, progress=True, backend="numpy"):
+    if backend not in BACKENDS:
+        raise BadInput(f"--backend {backend}: one of {', '.join(BACKENDS)}")
+    if backend != "numpy":
+        _compiled(backend)   # absent: bad input before anything runs
     start = time.perf_counter()
-    outputs, errors, seeds, partial = run_sweep(example_id, n_seeds, seed_start, progress=progress)
+    outputs, errors, seeds, partial = run_sweep(example_id, n_seeds, seed_start, progress=progress, backend=backend)
     seconds = time.perf_counter() - start
-    return statistics(example_id, outputs, errors, seeds, partial, n_seeds, round(seconds, 3)), outputs
+    stats = statistics(example_id, outputs, errors, seeds, partial, n_seeds, round(seconds, 3))
+    if backend != "numpy":
+        _, version = _compiled(backend)
+        stats["backend"] = {"name": backend, "version": version, "faithful": False,
+                            "agreement_with_numpy": agreement(example_id, outputs, seeds) if len(seeds) else None}
+    else:
+        stats["backend"] = {"name": "numpy", "faithful": True}
+    return stats, outputs
 
 
 def load_sweep_pin_or_none(pins_dir, example_id):

@@ -191,3 +191,23 @@ def test_sweep_results_do_not_depend_on_chunks_or_processes():
     cav1, e1, _, _ = sweep.run_sweep("cavar_hidden_layer", 6, chunk=6, iterations=20001, progress=False, workers=1)
     cav2, e2, _, _ = sweep.run_sweep("cavar_hidden_layer", 6, chunk=2, iterations=20001, progress=False, workers=2)
     assert cav1.tobytes() == cav2.tobytes() and e1.tobytes() == e2.tobytes() and e1.shape == (6, 3)
+
+
+@pytest.mark.parametrize("backend", ["jax", "numba"])
+def test_compiled_backend_agrees_with_the_faithful_path_and_says_so(backend, tmp_path, capsys):
+    pytest.importorskip(backend, reason=f"{backend} not installed (extra: backprop-repro[{backend}])")
+    stats, outputs = sweep.timed_sweep("xor_341", 300, progress=False, backend=backend)
+    agreement = stats["backend"]["agreement_with_numpy"]
+    assert stats["backend"]["faithful"] is False and agreement["seeds_checked"] == 300
+    assert agreement["max_rel"] < 1e-9          # last-bit exp differences, carried by training
+    errors = sweep.run_sweep("cavar_hidden_layer", 3, iterations=20001, progress=False, backend=backend)[1]
+    faithful = sweep.run_sweep("cavar_hidden_layer", 3, iterations=20001, progress=False)[1]
+    assert errors.shape == faithful.shape == (3, 3) and np.allclose(errors, faithful, rtol=1e-9, atol=0)
+
+
+def test_a_missing_compiled_backend_is_bad_input(monkeypatch, tmp_path, capsys):
+    from reference_impl import sweeps_compiled
+
+    monkeypatch.setattr(sweeps_compiled, "available", lambda backend: (False, f"{backend} is not installed (test)"))
+    assert main(["sweep", "xor_341", "--seeds", "10", "--backend", "jax", "--out", str(tmp_path), "--no-progress"]) == 2
+    assert "--backend jax: jax is not installed" in capsys.readouterr().err
