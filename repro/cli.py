@@ -387,6 +387,30 @@ def _complete_sweep(path):
         return False
 
 
+def cmd_notebook(args):
+    from . import notebooks
+
+    out = _writable_dir(args.out, "--out")
+    progress = _Progress(len(notebooks.find_notebooks(args.paths)), "notebooks", args.quiet)
+    try:
+        record = notebooks.run_notebooks(args.paths, args.runs, args.timeout, args.cosmetic or (),
+                                         args.strict_digits, args.images, progress=progress)
+    finally:
+        progress.close()
+    with output_set(out, OWNED["notebook"]) as staging:
+        notebooks.write_outputs(record, staging)
+    for nb in record["notebooks"]:
+        kinds = ", ".join(f"{n} {k}" for k, n in nb["kinds"].items() if n) or "no differences"
+        print(f"{nb['verdict']:<25} {nb['path']}: {nb['numbers_reproduced']} of {nb['numbers_compared']} numbers "
+              f"reproduced; {kinds}" + (f"; {nb['crash']}" if nb["crash"] else ""))
+        for d in nb["differences"]:
+            if d["kind"] in ("numeric", "text", "error") or (d["kind"] == "rounding" and args.strict_digits):
+                print(f"  cell {d['cell']} {d['output']}: {d['kind']}: stored {d['stored'][:60]!r}, fresh "
+                      f"{d['fresh'][:60]!r}: {d['explanation']}")
+    print(f"wrote {out / 'notebooks.json'}, {out / 'notebook_numbers.csv'}, {out / 'notebooks.html'}")
+    return record["exit_status"]
+
+
 def cmd_selftest(args):
     from . import selftest
 
@@ -530,6 +554,21 @@ def build_parser():
                                    "backprop-repro[numba] / [jax]), checked against the faithful path and reported, "
                                    "never bitwise")
     sweep_parser.set_defaults(func=cmd_sweep)
+    nb_parser = sub.add_parser("notebook", help="a notebook's stored outputs against fresh runs, number by number")
+    nb_parser.add_argument("paths", nargs="+", metavar="PATH", help="notebooks or folders of them")
+    nb_parser.add_argument("--runs", type=int, default=2, metavar="N",
+                           help="fresh runs per notebook (default 2: a number that changes between them is judged "
+                                "statistically)")
+    nb_parser.add_argument("--timeout", type=float, default=120, metavar="S", help="seconds per cell (default 120)")
+    nb_parser.add_argument("--cosmetic", action="append", metavar="REGEX",
+                           help="another pattern whose differences are cosmetic (repeatable)")
+    nb_parser.add_argument("--strict-digits", action="store_true",
+                           help="a difference of one unit in the last printed digit fails too")
+    nb_parser.add_argument("--images", type=float, default=None, metavar="TOL",
+                           help="images fail when their RMS difference exceeds TOL or their sizes differ")
+    nb_parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    nb_parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    nb_parser.set_defaults(func=cmd_notebook)
     drift_parser = sub.add_parser("drift", help="drift across this machine's NumPy SIMD levels and OpenBLAS kernels")
     drift_parser.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
     drift_parser.add_argument("--cpu", action="store_true", help="run check under every SIMD level and BLAS kernel")

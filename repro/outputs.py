@@ -29,6 +29,7 @@ OWNED = {
     "compare": ("drift.html", "drift.csv"),
     "drift": ("cpu_drift.csv", "cpu_drift.html", "cpu_drift.json"),
     "selftest": ("selftest.json",),
+    "notebook": ("notebooks.json", "notebook_numbers.csv", "notebooks.html"),
 }
 
 

@@ -2,7 +2,9 @@
 
 - fixture ``repro_regression``: ``repro_regression.check(values, policy=None)`` pins a test's named
   values in ``<test file folder>/<test file stem>/<test name>.json`` (see :mod:`repro.regression`);
-- option ``--repro-regen``: rewrite pins whose values changed (the test still fails once, for review).
+- option ``--repro-regen``: rewrite pins whose values changed (the test still fails once, for review);
+- option ``--repro-nb``: collect notebooks (``pytest --repro-nb PATH``) as test items, one per notebook,
+  checked by :mod:`repro.notebooks`; a failure lists the differences.
 
 Loading the plugin imports nothing heavy; NumPy comes in when a test uses the fixture.
 """
@@ -18,6 +20,12 @@ def pytest_addoption(parser):
     group = parser.getgroup("backprop-repro")
     group.addoption("--repro-regen", action="store_true", default=False,
                     help="repro_regression: rewrite pins whose values changed (the test fails once for review)")
+    group.addoption("--repro-nb", action="store_true", default=False,
+                    help="collect .ipynb files as tests: stored outputs against fresh runs, number by number")
+    group.addoption("--repro-nb-runs", type=int, default=2, help="fresh runs per notebook (default 2)")
+    group.addoption("--repro-nb-timeout", type=float, default=120, help="seconds per cell (default 120)")
+    group.addoption("--repro-nb-strict-digits", action="store_true", default=False,
+                    help="a difference of one unit in the last printed digit fails too")
 
 
 class RegressionFixture:
@@ -42,3 +50,54 @@ def repro_regression(request):
     name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
     return RegressionFixture(test_file.parent / test_file.stem / f"{name}.json",
                              request.config.getoption("repro_regen"))
+
+
+# --- notebooks as test items: pytest --repro-nb PATH ----------------------------------------------------------
+
+def pytest_collect_file(parent, file_path):
+    if file_path.suffix == ".ipynb" and parent.config.getoption("repro_nb"):
+        return NotebookFile.from_parent(parent, path=file_path)
+    return None
+
+
+class NotebookFailure(Exception):
+    def __init__(self, record):
+        super().__init__(record["verdict"])
+        self.record = record
+
+
+class NotebookFile(pytest.File):
+    def collect(self):
+        yield NotebookItem.from_parent(self, name=self.path.name)
+
+
+class NotebookItem(pytest.Item):
+    """One notebook: its stored outputs against fresh runs (backprop-repro notebook), as one test."""
+
+    def runtest(self):
+        from .notebooks import VERDICTS_OK, check_notebook
+
+        config = self.config
+        record = check_notebook(self.path, runs=config.getoption("repro_nb_runs"),
+                                timeout=config.getoption("repro_nb_timeout"),
+                                strict_digits=config.getoption("repro_nb_strict_digits"))
+        self.user_properties.append(("verdict", record["verdict"]))
+        if record["verdict"] not in VERDICTS_OK:
+            raise NotebookFailure(record)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, NotebookFailure):
+            record = excinfo.value.record
+            lines = [f"{record['path']}: {record['verdict']} ({record['numbers_reproduced']} of "
+                     f"{record['numbers_compared']} numbers reproduced)"]
+            if record["crash"]:
+                lines.append(f"  {record['crash']}")
+            for d in record["differences"]:
+                if d["kind"] != "cosmetic":
+                    lines.append(f"  cell {d['cell']} {d['output']}: {d['kind']}: stored {d['stored'][:80]!r}, fresh "
+                                 f"{d['fresh'][:80]!r}: {d['explanation']}")
+            return "\n".join(lines)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, 0, f"notebook {self.name}"
