@@ -59,36 +59,30 @@ def parse_policy(text):
     if m:
         return Policy("ulp", ulps=int(m.group(1)))
     m = _RATIO.match(text)
-    if m:
-        try:
-            factor = float(m.group(1))
-        except ValueError:
-            factor = math.nan
-        if math.isfinite(factor) and factor >= 1:
-            return Policy("ratio", factor=factor)
+    if m and _number(m.group(1), lambda f: f >= 1) is not None:
+        return Policy("ratio", factor=_number(m.group(1)))
     m = _PRINTED.match(text)
     if m:
         return Policy("printed", digits=int(m.group(1)))
     m = _SAMPLING.match(text)
-    if m:
-        try:
-            z = float(m.group(1))
-        except ValueError:
-            z = math.nan
-        if math.isfinite(z) and z > 0:
-            return Policy("sampling", z=z)
+    if m and _number(m.group(1), lambda z: z > 0) is not None:
+        return Policy("sampling", z=_number(m.group(1)))
     m = _CLOSE.match(text)
-    if m:
-        try:
-            rtol, atol = float(m.group(1)), float(m.group(2))
-        except ValueError:
-            rtol = atol = math.nan
-        if all(math.isfinite(t) and t >= 0 for t in (rtol, atol)):
-            return Policy("close", rtol=rtol, atol=atol)
+    if m and all(_number(g, lambda t: t >= 0) is not None for g in m.groups()):
+        return Policy("close", rtol=_number(m.group(1)), atol=_number(m.group(2)))
     raise ValueError(
         f"unknown tolerance policy {text!r}: use 'exact', 'ulp:N', 'close:rtol=R,atol=A' with R, A >= 0 or "
         f"'ratio:F' with F >= 1, 'printed:D' (D decimals), and 'sampling:z=Z' for seed-sweep statistics"
     )
+
+
+def _number(text, accept=lambda x: True):
+    """A finite float that ``accept`` takes, else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and accept(value) else None
 
 
 @dataclass
