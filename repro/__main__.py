@@ -1,14 +1,8 @@
-import os
-import signal
 import sys
 
+from ._startup import install
 
-def _interrupted_at_start_up(signum, frame):   # Ctrl-C while importing: one line, exit 130, nothing written
-    os.write(2, b"backprop-repro: interrupted during start-up; nothing was written\n")
-    os._exit(130)
-
-
-signal.signal(signal.SIGINT, _interrupted_at_start_up)
+install()
 
 from .cli import main  # noqa: E402
 

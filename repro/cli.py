@@ -1,21 +1,19 @@
-"""Command line: ``backprop-repro list | check | pins update``.
+"""Command line: ``backprop-repro list | check | pins update | bench | sweep | report | compare | drift --cpu |
+selftest | notebook`` (the README's table).
 
-Exit codes: 0 everything holds; 1 a regression (a quantity, printed value or claim out of
-tolerance, a missing or changed pin); 2 bad input or configuration, with a one-line message.
+Exit codes: 0 everything holds; 1 a regression (a quantity, printed value or claim out of tolerance, a missing
+or changed pin, a notebook not reproduced); 2 bad input or environment, with a one-line message; 130
+interrupted. A broken stdout never changes the exit code.
 """
 
 import os
 import signal
 import sys
 
-
-def _interrupted_at_start_up(signum, frame):   # Ctrl-C before main() runs: one line, exit 130, nothing written
-    os.write(2, b"backprop-repro: interrupted during start-up; nothing was written\n")
-    os._exit(130)
-
+from ._startup import install as _install_start_up_handler
 
 if os.path.basename(sys.argv[0] or "").split(".")[0] == "backprop-repro":   # the console script (repro/__main__.py
-    signal.signal(signal.SIGINT, _interrupted_at_start_up)                # installs its own for `python -m repro`)
+    _install_start_up_handler()                                           # installs it for `python -m repro`)
 
 import argparse  # noqa: E402
 import errno  # noqa: E402
@@ -207,9 +205,10 @@ def cmd_check(args):
     if args.repeat < 1:
         raise BadInput(f"--repeat {args.repeat}: give 1 (no probe) or more runs")
     junit = _junit_target(args.junit_xml) if args.junit_xml else None
-    progress = _Progress(len(runner.resolve_ids(args.ids)), "check", args.quiet)
+    ids = runner.resolve_ids(args.ids)
+    progress = _Progress(len(ids), "check", args.quiet)
     try:
-        record = runner.check(args.ids, pins_dir, progress=progress, strict=args.strict, repeat=args.repeat,
+        record = runner.check(ids, pins_dir, progress=progress, strict=args.strict, repeat=args.repeat,
                               bench=_bench_section(args.bench))
     finally:
         progress.close()
@@ -362,10 +361,12 @@ def cmd_drift(args):
     out = _writable_dir(args.out, "--out")
     ids = runner.resolve_ids(args.ids)
     pins_dir = _pins_dir(args)
-    progress = _Progress(len(cpu_drift.plan(cpu_drift.numpy_cpu_info())), "drift --cpu", args.quiet)
+    info = cpu_drift.numpy_cpu_info()
+    progress = _Progress(len(cpu_drift.plan(info)), "drift --cpu", args.quiet)
     try:
         with output_set(out, OWNED["drift"]) as staging:
-            code, summary = cpu_drift.run_drift(staging, ids if args.ids else (), pins_dir, progress=progress)
+            code, summary = cpu_drift.run_drift(staging, ids if args.ids else (), pins_dir, progress=progress,
+                                                info=info)
     finally:
         progress.close()
     largest, example, quantity = summary["largest"]

@@ -115,9 +115,9 @@ def _growth(actual, expected, dtype):
     return int(ulps[:tenth].max()), int(ulps[-tenth:].max())
 
 
-def run_drift(out, ids=(), pins=None, progress=None):
+def run_drift(out, ids=(), pins=None, progress=None, info=None):
     """Run every configuration, write cpu_drift.csv/.html/.json into ``out``; returns (exit code, summary)."""
-    info = numpy_cpu_info()
+    info = info or numpy_cpu_info()
     configs = plan(info)
     runs = []
     with tempfile.TemporaryDirectory(prefix="backprop-drift-") as tmp:

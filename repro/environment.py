@@ -46,9 +46,10 @@ def simd_targets():
     return list(umath.__cpu_baseline__) + [t for t in umath.__cpu_dispatch__ if features.get(t)]
 
 
-def blas_core():
+def blas_core(threads=None):
     """The BLAS kernel in use (threadpoolctl's ``architecture``; OpenBLAS core type), or None."""
-    cores = sorted({t["architecture"] for t in _threads() if t.get("user_api") == "blas" and t.get("architecture")})
+    threads = _threads() if threads is None else threads
+    cores = sorted({t["architecture"] for t in threads if t.get("user_api") == "blas" and t.get("architecture")})
     return " ".join(cores) or None
 
 
@@ -83,6 +84,7 @@ def _threads():
 
 def fingerprint():
     """Python, NumPy, platform, CPU, SIMD features, BLAS, git commit, settings in force, time."""
+    threads = _threads()
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -92,11 +94,11 @@ def fingerprint():
         "cpu": _cpu(),
         "simd": _simd(),
         "simd_targets": simd_targets(),
-        "blas_core": blas_core(),
+        "blas_core": blas_core(threads),
         "blas": _blas(),
         "git_commit": _git_commit(),
         "settings": {name: os.environ[name] for name in _PINNING_VARIABLES if name in os.environ},
-        "threads": _threads(),
+        "threads": threads,
         "executable": sys.executable,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

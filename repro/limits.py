@@ -19,7 +19,7 @@ import numpy as np
 
 from .sweep import available_cores
 
-__all__ = ["OPS_PER_SEED_ITERATION", "throughput", "sweep_limit_seconds", "sweep_limits"]
+__all__ = ["OPS_PER_SEED_ITERATION", "throughput", "sweep_limits"]
 
 #: Per seed-iteration of the 3-4-1 sweep: forward 16 + 4 exp and divisions; the rest (see module docstring).
 OPS_PER_SEED_ITERATION = {"exp": 20, "divide": 20, "multiply": 92, "add": 140}
@@ -67,9 +67,3 @@ def sweep_limits(seed_iterations, cores=None, measured=None):
         (ops["multiply"] + ops["add"]) * measured["flop_fma"]
     scale = seed_iterations * 1e-9 / cores
     return {"fused": fused_ns * scale, "numpy": numpy_ns * scale, "ns_per_element": measured, "cores": cores}
-
-
-def sweep_limit_seconds(seed_iterations, cores=None, measured=None):
-    """(the fused limit in seconds, the per-element costs used, cores)."""
-    limits = sweep_limits(seed_iterations, cores, measured)
-    return limits["fused"], limits["ns_per_element"], limits["cores"]

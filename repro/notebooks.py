@@ -149,13 +149,6 @@ class Difference:
                 "fresh": self.fresh, "explanation": self.explanation}
 
 
-@dataclass
-class CellReport:
-    index: int
-    outputs: list = field(default_factory=list)      # (label, stored text, fresh text, kind flags per number)
-    numbers: list = field(default_factory=list)      # rows for the CSV
-
-
 def compare_text(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=False):
     """Differences and number rows between a stored text and its fresh texts (one per run)."""
     differences, rows = [], []
@@ -234,11 +227,12 @@ def _tags(cell):
     return tags
 
 
-def _compare_images(stored_b64, fresh_b64, tol):
-    """(same_size, rms or None): matplotlib.testing.compare on the two PNGs when their sizes match."""
+def _compare_images(stored_b64, fresh_b64):
+    """(same_size, rms or None, note): matplotlib.testing.compare on the two PNGs when their sizes match."""
+    import io
+
     from matplotlib.testing.compare import compare_images
     from PIL import Image
-    import io
 
     a, b = base64.b64decode(stored_b64), base64.b64decode(fresh_b64)
     size_a, size_b = Image.open(io.BytesIO(a)).size, Image.open(io.BytesIO(b)).size
@@ -341,13 +335,12 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     for i, cell in code_cells:
         tags = _tags(cell)
         meta = cell.get("metadata", {}).get("repro", {}) or {}
-        label_cell = i
         if tags & {"nbval-skip", "repro-skip"}:
             continue
         stored = _joined_outputs(cell.get("outputs", []))
         fresh_all = [_joined_outputs(run.cells[i].get("outputs", [])) for run in executed]
         fresh = fresh_all[0]
-        cells.append({"cell": label_cell, "source": "".join(cell.get("source", ""))[:2000],
+        cells.append({"cell": i, "source": "".join(cell.get("source", ""))[:2000],
                       "stored": [(lab, kind, payload) for lab, kind, payload in stored],
                       "fresh": [(lab, kind, payload) for lab, kind, payload in fresh],
                       "ignored": bool(tags & {"nbval-ignore-output", "repro-ignore"})})
@@ -377,7 +370,7 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
                                               "the fresh run has no such output"))
                 continue
             if kind == "image":
-                same, rms, note = _compare_images(payload, fresh_by_label[lab][0], images)
+                same, rms, note = _compare_images(payload, fresh_by_label[lab][0])
                 if not same or rms:
                     failing = images is not None and (not same or rms > images)
                     differences.append(Difference(i, lab, "image", "stored image", "fresh image",

@@ -22,7 +22,7 @@ outside the module names the example. This module imports nothing heavy: declari
 costs no NumPy import of its own.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 __all__ = ["Source", "Policy", "Printed", "Claim", "Figure", "printed_table", "REASONS",
@@ -122,7 +122,6 @@ class _Reasons:
                       "50x room (numerics, policy 3)")
     f32_rounded: str = ("float64 update rounded to float32: a last-bit change of the float64 gradient can flip a "
                         "near-tie rounding by 1 ULP (numerics, policy 4, tightened to one ULP for a single update)")
-    extra: dict = field(default_factory=dict)
 
 
 REASONS = _Reasons()

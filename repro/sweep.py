@@ -329,14 +329,12 @@ def load_sweep_pin(pins_dir, example_id):
 def timed_sweep(example_id, n_seeds, seed_start=0, progress=True, backend="numpy"):
     if backend not in BACKENDS:
         raise BadInput(f"--backend {backend}: one of {', '.join(BACKENDS)}")
-    if backend != "numpy":
-        _compiled(backend)   # absent: bad input before anything runs
+    version = _compiled(backend)[1] if backend != "numpy" else None   # absent: bad input before anything runs
     start = time.perf_counter()
     outputs, errors, seeds, partial = run_sweep(example_id, n_seeds, seed_start, progress=progress, backend=backend)
     seconds = time.perf_counter() - start
     stats = statistics(example_id, outputs, errors, seeds, partial, n_seeds, round(seconds, 3))
     if backend != "numpy":
-        _, version = _compiled(backend)
         stats["backend"] = {"name": backend, "version": version, "faithful": False,
                             "agreement_with_numpy": agreement(example_id, outputs, seeds) if len(seeds) else None}
     else:
