@@ -113,7 +113,13 @@ _JAX = {}
 
 
 def _jax_programs(spec):
-    """(forward, run) jitted for the spec's data: forward(w1, w2) -> out (4, S); run(w1, w2, n) -> n updates."""
+    """(forward, run) jitted for the spec's data, on the negated weights as one (S,) array per weight:
+    forward(nw1, nw2) -> out (4, S); run(nw1, nw2, n) -> n updates.
+
+    One array per weight makes every iteration a single elementwise loop over the seeds, which XLA fuses
+    into one kernel with every intermediate in registers (the (4, 4, S) arrays of the NumPy path took 0.45 s
+    on 10,000 seeds where this takes 0.43 s, warm, same run); negated weights spare the negations of
+    exp(-z), as in :func:`reference_impl.sweeps.train_batch`."""
     key = (spec.x.tobytes(), spec.y.tobytes(), float(spec.factor))
     if key in _JAX:
         return _JAX[key]
@@ -123,42 +129,41 @@ def _jax_programs(spec):
     import jax.numpy as jnp
 
     x = spec.x.astype(np.float64)
-    y = jnp.asarray(spec.y.astype(np.float64)[:, 0])
+    y = [float(v) for v in spec.y.astype(np.float64)[:, 0]]
     ones = [[i for i in range(x.shape[1]) if x[m, i]] for m in range(x.shape[0])]
     samples = [[m for m in range(x.shape[0]) if x[m, i]] for i in range(x.shape[1])]
     factor = float(spec.factor)
 
-    def layer1(w1):
-        rows = []
-        for m in range(4):
-            acc = w1[ones[m][0]]
-            for i in ones[m][1:]:
-                acc = acc + w1[i]
-            rows.append(acc)
-        return 1.0 / (jnp.exp(-jnp.stack(rows)) + 1.0)                 # (4, 4, S)
+    def ordered_sum(terms):
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
 
-    def output(l1, w2):
-        p = l1 * w2[None]
-        return 1.0 / (jnp.exp(-((p[:, 0] + p[:, 2]) + (p[:, 1] + p[:, 3]))) + 1.0)
+    def forward_pass(nw1, nw2):
+        l1 = [[1.0 / (jnp.exp(ordered_sum([nw1[i][h] for i in ones[m]])) + 1.0) for h in range(4)] for m in range(4)]
+        out = []
+        for m in range(4):
+            p = [l1[m][h] * nw2[h] for h in range(4)]
+            out.append(1.0 / (jnp.exp((p[0] + p[2]) + (p[1] + p[3])) + 1.0))
+        return l1, out
 
     def update(_, state):
-        w1, w2 = state
-        l1 = layer1(w1)
-        out = output(l1, w2)
-        delta = (factor * (y[:, None] - out)) * (out * (1.0 - out))
-        q = l1 * delta[:, None, :]
-        d_w2 = ((q[0] + q[1]) + q[2]) + q[3]
-        d_hidden = (delta[:, None, :] * w2[None]) * ((1.0 - l1) * l1)
-        updates = []
-        for i in range(len(samples)):
-            acc = d_hidden[samples[i][0]]
-            for m in samples[i][1:]:
-                acc = acc + d_hidden[m]
-            updates.append(acc)
-        return w1 + jnp.stack(updates), w2 + d_w2
+        nw1, nw2 = state
+        l1, out = forward_pass(nw1, nw2)
+        delta = [(factor * (y[m] - out[m])) * (out[m] * (1.0 - out[m])) for m in range(4)]
+        new_w2, neg_dh = [], [[None] * 4 for _ in range(4)]
+        for h in range(4):
+            q = [l1[m][h] * delta[m] for m in range(4)]
+            new_w2.append(nw2[h] - (((q[0] + q[1]) + q[2]) + q[3]))
+            for m in range(4):
+                neg_dh[m][h] = (delta[m] * nw2[h]) * ((1.0 - l1[m][h]) * l1[m][h])
+        new_w1 = tuple(tuple(nw1[i][h] + ordered_sum([neg_dh[m][h] for m in samples[i]]) for h in range(4))
+                       for i in range(len(samples)))
+        return new_w1, tuple(new_w2)
 
-    forward = jax.jit(lambda w1, w2: output(layer1(w1), w2))
-    run = jax.jit(lambda w1, w2, n: jax.lax.fori_loop(0, n, update, (w1, w2)))
+    forward = jax.jit(lambda nw1, nw2: jnp.stack(forward_pass(nw1, nw2)[1]))
+    run = jax.jit(lambda nw1, nw2, n: jax.lax.fori_loop(0, n, update, (nw1, nw2)))
     _JAX[key] = (forward, run)
     return _JAX[key]
 
@@ -168,17 +173,17 @@ def _train_jax(spec, seeds, iterations):
 
     forward, run = _jax_programs(spec)
     w1, w2 = initial_weights(spec, seeds)
-    w1 = jnp.asarray(np.ascontiguousarray(w1.transpose(1, 2, 0)))
-    w2 = jnp.asarray(np.ascontiguousarray(w2.T))
+    nw1 = tuple(tuple(jnp.asarray(-w1[:, i, h]) for h in range(w1.shape[2])) for i in range(w1.shape[1]))
+    nw2 = tuple(jnp.asarray(-w2[:, h]) for h in range(w2.shape[1]))
     every = spec.error_every
     points = sorted(set(range(0, iterations, every) if every else []) | {iterations - 1})
     y = spec.y.astype(np.float64)[:, 0]
     errors, done, out = [], 0, None
     for point in points:                  # the state after `point` updates is iteration `point`'s forward pass
         if point > done:
-            w1, w2 = run(w1, w2, point - done)
+            nw1, nw2 = run(nw1, nw2, point - done)
             done = point
-        out = np.asarray(forward(w1, w2))
+        out = np.asarray(forward(nw1, nw2))
         if every and point % every == 0:
             a = np.abs(y[:, None] - out)
             errors.append((((a[0] + a[1]) + a[2]) + a[3]) / 4.0)

@@ -1,7 +1,7 @@
 """Property-based tests (hypothesis) of the comparison engine and of the faithful and sound activations/losses."""
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -10,6 +10,9 @@ from reference_impl import losses
 from repro.policies import compare, ulp_distance
 
 EXAMPLES = 300
+# derandomize comes from the hypothesis profile (tests/conftest.py): the tox gate runs the "ci" profile, so
+# its examples are the same in every run; a plain pytest run explores new ones. Counterexamples found while
+# exploring are kept with @example.
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 float_dtypes = st.sampled_from([np.float32, np.float64])
@@ -95,13 +98,16 @@ def test_faithful_tanh_agrees_with_numpy_where_finite(x):
 
 @SETTINGS
 @given(wide)
+@example(np.array([-718.0, -56.0]))
 def test_sound_softmax_is_a_distribution_and_matches_the_chapter_where_finite(x):
     sound = act.softmax_stable(x)
     assert np.all(np.isfinite(sound)) and np.all((sound >= 0) & (sound <= 1))
     assert abs(np.sum(sound) - 1) <= 1e-12
     with np.errstate(over="ignore", invalid="ignore"):
         chapter = act.softmax_chapter(x)
-    if np.all(np.isfinite(chapter)) and np.max(x) < 700:
+    # where the chapter's exp(x) neither overflows nor falls into the subnormals (x < log(tiny) = -708.4:
+    # exp(-718) keeps 3 significant digits, and hypothesis found [-718, -56] off by 1e-4 relative)
+    if np.all(np.isfinite(chapter)) and np.max(x) < 700 and np.min(x) > np.log(np.finfo(np.float64).tiny):
         assert np.allclose(chapter, sound, rtol=1e-12, atol=1e-300)
 
 

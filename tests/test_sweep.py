@@ -53,6 +53,42 @@ def test_cavar_batch_equals_reference_including_printed_errors():
         assert ulps(errors[row], ref["errors"]) <= OUTPUT_ULP_BOUND
 
 
+def _plain_train(spec, seeds, iterations):
+    """The sweep's arithmetic written plainly (weights as they are, a temporary per expression, the same explicit
+    sums): the oracle for train_batch's negated weights and reused buffers, which must change no bit."""
+    w1, w2 = sweeps.initial_weights(spec, seeds)
+    w1, w2 = w1.transpose(1, 2, 0).copy(), w2.T.copy()                # (3, 4, S), (4, S)
+    x, y = spec.x, spec.y.astype(float)[:, 0][:, None]
+    for _ in range(iterations):
+        z1 = np.stack([_ordered(w1, [i for i in range(3) if x[m, i]]) for m in range(4)])
+        l1 = 1 / (1 + np.exp(-z1))
+        p = l1 * w2[None]
+        out = 1 / (1 + np.exp(-((p[:, 0] + p[:, 2]) + (p[:, 1] + p[:, 3]))))
+        delta = (spec.factor * (y - out)) * (out * (1 - out))
+        q = l1 * delta[:, None, :]
+        d_w2 = ((q[0] + q[1]) + q[2]) + q[3]
+        d_hidden = (delta[:, None, :] * w2[None]) * ((1 - l1) * l1)
+        w1 = w1 + np.stack([_ordered(d_hidden, [m for m in range(4) if x[m, i]]) for i in range(3)])
+        w2 = w2 + d_w2
+    return out.T, w1.transpose(2, 0, 1), w2.T
+
+
+def _ordered(a, selected):
+    total = a[selected[0]] + a[selected[1]] if len(selected) > 1 else a[selected[0]]
+    for k in selected[2:]:
+        total = total + a[k]
+    return total
+
+
+@pytest.mark.parametrize("example", [xor_341, cavar_hidden_layer])
+def test_batch_is_bitwise_the_plain_arithmetic(example):
+    seeds = np.arange(300)
+    fast = sweeps.train_batch(example.SWEEP, seeds, iterations=400)
+    plain = _plain_train(example.SWEEP, seeds, 400)
+    for a, b in zip(fast[:3], plain):
+        assert a.tobytes() == np.ascontiguousarray(b).tobytes()
+
+
 @pytest.mark.parametrize("k,n,low,high", [(50, 100, 0.4038, 0.5962), (0, 20, 0.0, 0.1611), (20, 20, 0.8389, 1.0)])
 def test_wilson_interval(k, n, low, high):
     lo, hi = sweep.wilson(k, n)
