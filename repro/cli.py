@@ -388,6 +388,12 @@ def _complete_sweep(path):
         return False
 
 
+def _notebook_stat_runs():
+    from .notebooks import STAT_RUNS     # a stdlib-only module: the parser stays cheap to build
+
+    return STAT_RUNS
+
+
 def cmd_notebook(args):
     from . import notebooks
 
@@ -395,7 +401,8 @@ def cmd_notebook(args):
     progress = _Progress(len(notebooks.find_notebooks(args.paths)), "notebooks", args.quiet)
     try:
         record = notebooks.run_notebooks(args.paths, args.runs, args.timeout, args.cosmetic or (),
-                                         args.strict_digits, args.images, progress=progress)
+                                         args.strict_digits, args.images, progress=progress,
+                                         stat_runs=args.stat_runs)
     finally:
         progress.close()
     with output_set(out, OWNED["notebook"]) as staging:
@@ -560,6 +567,10 @@ def build_parser():
     nb_parser.add_argument("--runs", type=int, default=2, metavar="N",
                            help="fresh runs per notebook (default 2: a number that changes between them is judged "
                                 "statistically)")
+    nb_parser.add_argument("--stat-runs", type=int, default=_notebook_stat_runs(), metavar="N",
+                           help="fresh runs in all for a notebook whose numbers change between runs or that has a "
+                                "repro-random cell (default %(default)s: the statistical rule then flags a stored "
+                                "value beyond 17 prediction standard errors; 2 runs could flag only one beyond 10,050)")
     nb_parser.add_argument("--timeout", type=float, default=120, metavar="S", help="seconds per cell (default 120)")
     nb_parser.add_argument("--cosmetic", action="append", metavar="REGEX",
                            help="another pattern whose differences are cosmetic (repeatable)")

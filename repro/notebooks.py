@@ -331,8 +331,26 @@ def execute(nb, path, timeout):
     return work, crash, time.perf_counter() - start
 
 
-def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, images=None):
-    """The record of one notebook (see the module docstring)."""
+STAT_RUNS = 5   # fresh runs in all for a notebook whose numbers change between runs (t bound 17 instead of 10,050)
+
+
+def _runs_differ(executed, code_cells, patterns):
+    """Whether any code cell's text outputs (cosmetic parts masked) differ between the fresh runs."""
+    for i, _ in code_cells:
+        seen = {tuple((lab, normalise(payload, patterns)[0]) for lab, kind, payload
+                      in _joined_outputs(run.cells[i].get("outputs", [])) if kind != "image") for run in executed}
+        if len(seen) > 1:
+            return True
+    return False
+
+
+def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, images=None, stat_runs=STAT_RUNS):
+    """The record of one notebook (see the module docstring).
+
+    ``runs`` fresh runs, and when their numbers differ (or a cell is tagged ``repro-random``), more, up to
+    ``stat_runs`` in all: a deterministic notebook costs ``runs`` executions, and a nondeterministic one is
+    judged on enough runs for the statistical rule (:func:`typical`) to flag a stored value that is out of
+    place (with 2 runs only one beyond 10,050 prediction standard errors would be; with 5, beyond 17)."""
     nb = load_notebook(path)
     patterns = COSMETIC + [(f"user-{k}", p, "given with --cosmetic") for k, p in enumerate(cosmetic)]
     for name, pattern, _ in patterns:
@@ -350,6 +368,12 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
         crash = crash or crash_k
         if crash_k:
             break
+    random_tagged = any("repro-random" in _tags(c) for _, c in code_cells)
+    if not crash and len(executed) >= 2 and (random_tagged or _runs_differ(executed, code_cells, patterns)):
+        while len(executed) < stat_runs and not crash:
+            work, crash, sec = execute(nb, path, timeout)
+            executed.append(work)
+            seconds += sec
     compare_start = time.perf_counter()
     differences, rows, cells = [], [], []
     for i, cell in code_cells:
@@ -423,12 +447,15 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
             "seconds_executing": round(seconds, 3), "seconds_comparing": round(compare_seconds, 4)}
 
 
-def run_notebooks(paths, runs=2, timeout=60, cosmetic=(), strict_digits=False, images=None, progress=None):
+def run_notebooks(paths, runs=2, timeout=60, cosmetic=(), strict_digits=False, images=None, progress=None,
+                  stat_runs=STAT_RUNS):
     """The record of a `notebook` command: schema_version 1, environment, notebooks."""
     from .environment import fingerprint
 
     if runs < 1:
         raise BadInput(f"--runs {runs}: give 1 or more fresh runs (2 or more detect nondeterministic numbers)")
+    if stat_runs < 2:
+        raise BadInput(f"--stat-runs {stat_runs}: give 2 or more (the statistical rule needs at least 2 runs)")
     if timeout <= 0:
         raise BadInput(f"--timeout {timeout}: give a positive number of seconds per cell")
     notebooks = find_notebooks(paths)
@@ -438,10 +465,11 @@ def run_notebooks(paths, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     for n, path in enumerate(notebooks, 1):
         if progress:
             progress(f"[{n}/{len(notebooks)}] {path}")
-        records.append(check_notebook(path, runs, timeout, cosmetic, strict_digits, images))
+        records.append(check_notebook(path, runs, timeout, cosmetic, strict_digits, images, stat_runs))
         if progress:
             progress(f"      {path}: {records[-1]['verdict']}", advance=True)
     return {"schema_version": 1, "environment": fingerprint(), "strict_digits": strict_digits, "runs": runs,
+            "stat_runs": stat_runs,
             "notebooks": records,
             "exit_status": 0 if all(r["verdict"] in VERDICTS_OK for r in records) else 1}
 

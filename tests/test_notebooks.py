@@ -62,6 +62,8 @@ def test_an_unseeded_notebook_is_reproduced_statistically(records):
     r = records[0]["unseeded"]
     assert r["verdict"] == "reproduced-statistically"
     assert [d["kind"] for d in r["differences"]] == ["nondeterministic"]
+    assert r["runs"] == N.STAT_RUNS                   # 3 asked for; its numbers vary, so it ran to STAT_RUNS
+    assert f"{N.STAT_RUNS} runs' mean" in r["differences"][0]["explanation"]
 
 
 def test_a_notebook_that_crashes_under_numpy_2(records):
@@ -183,3 +185,11 @@ def test_every_record_reports_its_execution_and_comparison_time(records):
     # the comparison's share is a measure (closing note, README), not a wall-clock assertion: timings are noisy
     for r in records[0].values():
         assert r["seconds_executing"] > 0 and r["seconds_comparing"] >= 0
+
+
+@pytest.mark.parametrize("argv,needle", [(["--runs", "0"], "--runs 0"), (["--stat-runs", "1"], "--stat-runs 1"),
+                                         (["--timeout", "0"], "--timeout 0")])
+def test_bad_run_counts_are_bad_input(tmp_path, capsys, argv, needle):
+    assert main(["notebook", str(NB / "exact.ipynb"), *argv, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
