@@ -25,6 +25,7 @@ runs agree), and ``metadata.repro.rtol`` (a relative tolerance for the cell's nu
 """
 
 import base64
+import functools
 import math
 from decimal import Decimal
 import re
@@ -128,6 +129,14 @@ def compare_number(stored, fresh, rtol=0.0):
     return "numeric"
 
 
+@functools.lru_cache(maxsize=None)
+def _t_bound(n):
+    """Student's t quantile for n runs (n - 1 degrees of freedom) at the two-sided ALPHA."""
+    from scipy import stats        # imported here: only notebooks with varying numbers need it
+
+    return float(stats.t.ppf(1.0 - ALPHA / 2.0, n - 1))
+
+
 def typical(stored, fresh_values, unit=0.0):
     """The statistical rule for a nondeterministic number: (typical, |t|, bound).
 
@@ -141,14 +150,12 @@ def typical(stored, fresh_values, unit=0.0):
     more runs (--runs) sharpen it. The earlier rule (the runs' range widened by 4 population standard
     deviations) flagged 7 % of reproducible 3-run checks and 20 % of 2-run ones.
     """
-    from scipy import stats        # imported here: only notebooks with varying numbers need it
-
     n = len(fresh_values)
     if n < 2:
         raise ValueError("the statistical rule needs at least 2 fresh runs")
     mean = statistics.fmean(fresh_values)
     spread = math.sqrt(statistics.variance(fresh_values) + unit * unit / 12.0)
-    bound = float(stats.t.ppf(1.0 - ALPHA / 2.0, n - 1))
+    bound = _t_bound(n)
     if spread == 0.0:
         return stored == mean, (0.0 if stored == mean else math.inf), bound
     t = abs(stored - mean) / (spread * math.sqrt(1.0 + 1.0 / n))
