@@ -429,23 +429,28 @@ def cmd_selftest(args):
     finally:
         progress.close()
     for r in rows:
-        state = ("killed  " if r["killed_default"] else "strict  " if r["killed_strict"] else "SURVIVED")
+        state = ("equiv.  " if r["equivalent_here"] and not r["killed_strict"] else
+                 "killed  " if r["killed_default"] else "strict  " if r["killed_strict"] else "SURVIVED")
         print(f"{state} {r['id']:<38} {r['why']}" + (f"\n         {r['caught_by'][0][:150]}" if r["caught_by"] else "")
               + (f"\n         default survivor: {r['expected_default_survivor']}" if not r["killed_default"] and
-                 r["expected_default_survivor"] else ""))
-    n = max(len(rows), 1)
-    default, strict = sum(r["killed_default"] for r in rows), sum(r["killed_strict"] for r in rows)
-    print(f"kill rate: default {default}/{len(rows)} = {100 * default / n:.0f}%, strict {strict}/{len(rows)} = "
-          f"{100 * strict / n:.0f}%")
-    unexplained = [r["id"] for r in rows if not r["killed_strict"]
-                   or (not r["killed_default"] and not r["expected_default_survivor"])]
+                 r["expected_default_survivor"] else "")
+              + (f"\n         equivalent here ({r['equivalent_here']})" if r["equivalent_here"] else ""))
+    scored = [r for r in rows if not r["equivalent_here"]]    # equivalent mutants here cannot be killed
+    n = max(len(scored), 1)
+    default, strict = sum(r["killed_default"] for r in scored), sum(r["killed_strict"] for r in scored)
+    equivalent = len(rows) - len(scored)
+    print(f"kill rate: default {default}/{len(scored)} = {100 * default / n:.0f}%, strict {strict}/{len(scored)} = "
+          f"{100 * strict / n:.0f}%" + (f" ({equivalent} equivalent here, proved bit-identical and not counted)"
+                                        if equivalent else ""))
+    unexplained = [r["id"] for r in rows if selftest.unexplained(r)]
     record = {"schema_version": 1, "mutations": rows, "kill_rate_default": default / n, "kill_rate_strict": strict / n,
-              "unexplained_survivors": unexplained}
+              "equivalent_here": equivalent, "unexplained_survivors": unexplained}
     with output_set(out, OWNED["selftest"]) as staging:
         atomic.write_text(staging / "selftest.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
     print(f"wrote {out / 'selftest.json'}")
     if unexplained:
-        print(f"FAIL: survivors without a recorded reason: {', '.join(unexplained)}")
+        print(f"FAIL: survivors without a recorded reason, or 'equivalent' mutants that changed bits: "
+              f"{', '.join(unexplained)}")
     return EXIT_OK if not unexplained else EXIT_REGRESSION
 
 

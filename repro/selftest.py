@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .errors import BadInput, RunFailed
 
-__all__ = ["Mutation", "MUTATIONS", "run_selftest", "reachable_examples"]
+__all__ = ["Mutation", "MUTATIONS", "run_selftest", "reachable_examples", "equivalent_here", "unexplained"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,19 @@ class Mutation:
     new: str
     why: str
     default_survivor: str = ""   # why no cross-environment policy can see it (measured), if it survives the default
+    equivalent_when: tuple = ()  # (condition in EQUIVALENT_WHEN, why): where it holds the mutant changes no bit
+
+
+def _numpy_major():
+    import numpy
+
+    return int(numpy.__version__.split(".")[0])
+
+
+#: Conditions under which a mutant is equivalent (changes no bit), evaluated in the selftest's Python, which
+#: is the mutants' Python too. An equivalent mutant must then survive both gates: the strict gate proves
+#: bitwise that nothing changed, so the claim of equivalence is itself checked, never assumed.
+EQUIVALENT_WHEN = {"numpy<2": lambda: _numpy_major() < 2}
 
 
 SURVIVOR_332_LR = (
@@ -88,7 +101,10 @@ MUTATIONS = [
              "        wo += np.dot(l1.T, l2_delta)\n        wh += np.dot(x_t, l2_delta.dot(wo.T) * sigmoid_prime(l1))",
              "hidden update computed from the already updated output weights"),
     Mutation("nep50-plain-add", "finite_differences.py", "temp[i][index] = np.float64(temp[i][index]) + step",
-             "temp[i][index] += step", "the explicit NumPy 1.x cast dropped (NEP 50 float32 add)"),
+             "temp[i][index] += step", "the explicit NumPy 1.x cast dropped (NEP 50 float32 add)",
+             equivalent_when=("numpy<2", "NumPy 1.x adds a float32 scalar and a Python float in float64 (value-based "
+                                         "casting), as the explicit cast does; only NEP 50 (NumPy 2) makes it a "
+                                         "float32 add")),
     Mutation("softmax-no-shift", "activations.py", "z = np.exp(x - np.max(x))", "z = np.exp(x)",
              "the sound softmax without its max shift"),
     Mutation("bce-formula-sum", "losses.py", "return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))",
@@ -213,6 +229,21 @@ def _apply(root, mutation):
     path.write_text(text.replace(mutation.old, mutation.new))
 
 
+def equivalent_here(mutation):
+    """The reason ``mutation`` is an equivalent mutant in this environment, or ''."""
+    if mutation.equivalent_when and EQUIVALENT_WHEN[mutation.equivalent_when[0]]():
+        return f"{mutation.equivalent_when[0]}: {mutation.equivalent_when[1]}"
+    return ""
+
+
+def unexplained(row):
+    """Whether a row is a failure of the gate: a survivor without a recorded reason, or an 'equivalent' mutant
+    that changed bits after all."""
+    if row["equivalent_here"]:
+        return row["killed_strict"]
+    return not row["killed_strict"] or (not row["killed_default"] and not row["expected_default_survivor"])
+
+
 def run_selftest(only=None, progress=None, workers=None):
     """Rows (id, why, examples, killed_default, killed_strict, caught_by, ...) for every mutation (or ``only``)."""
     source = _source_dir()
@@ -255,7 +286,8 @@ def run_selftest(only=None, progress=None, workers=None):
             row = {"name": mutation.id, "id": mutation.id, "file": mutation.file, "why": mutation.why,
                    "examples": reach[mutation.id], "killed_default": bool(v["default"]),
                    "killed_strict": bool(v["strict"]), "caught_by": (v["default"] or v["strict"])[:5],
-                   "caught_by_default": v["default"][:5], "expected_default_survivor": mutation.default_survivor}
+                   "caught_by_default": v["default"][:5], "expected_default_survivor": mutation.default_survivor,
+                   "equivalent_here": equivalent_here(mutation)}
             if progress:
                 progress(f"{mutation.id}: default {'killed' if row['killed_default'] else 'SURVIVED'}, strict "
                          f"{'killed' if row['killed_strict'] else 'SURVIVED'}", advance=True)

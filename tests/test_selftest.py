@@ -8,6 +8,7 @@ import json
 import pytest
 
 from repro.cli import main
+from repro import selftest
 from repro.selftest import MUTATIONS, reachable_examples, run_selftest, _source_dir
 
 
@@ -19,13 +20,18 @@ def selftest_rows():
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.id for m in MUTATIONS])
 def test_mutation_is_killed_by_the_strict_gate(selftest_rows, mutation):
     row = selftest_rows[mutation.id]
-    assert row["killed_strict"], f"mutation {mutation.id} ({mutation.why}) survived check --strict"
+    if row["equivalent_here"]:     # e.g. nep50-plain-add under NumPy 1.x: the strict gate proves no bit moved
+        assert not row["killed_strict"], f"{mutation.id} claims to be equivalent here but changed bits"
+    else:
+        assert row["killed_strict"], f"mutation {mutation.id} ({mutation.why}) survived check --strict"
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.id for m in MUTATIONS])
 def test_mutation_is_killed_by_the_default_gate_or_its_survival_is_explained(selftest_rows, mutation):
     row = selftest_rows[mutation.id]
-    if mutation.default_survivor:
+    if row["equivalent_here"]:
+        assert not row["killed_default"]
+    elif mutation.default_survivor:
         assert not row["killed_default"], (f"{mutation.id} is now killed by the default gate: drop its "
                                            f"default_survivor note")
     else:
@@ -55,3 +61,16 @@ def test_selftest_command_writes_selftest_json(tmp_path, capsys):
 def test_unknown_mutation_is_bad_input(tmp_path, capsys):
     assert main(["selftest", "--only", "no-such-mutation", "--out", str(tmp_path)]) == 2
     assert "--only no-such-mutation" in capsys.readouterr().err
+
+
+def test_an_equivalence_claim_is_checked_not_assumed(monkeypatch):
+    """A mutant declared equivalent in this environment must change no bit; if it does, the gate fails."""
+    mutation = next(m for m in MUTATIONS if m.equivalent_when)
+    monkeypatch.setitem(selftest.EQUIVALENT_WHEN, mutation.equivalent_when[0], lambda: True)
+    row = {"equivalent_here": selftest.equivalent_here(mutation), "killed_strict": True, "killed_default": True,
+           "expected_default_survivor": ""}
+    assert row["equivalent_here"].startswith(mutation.equivalent_when[0]) and selftest.unexplained(row)
+    assert not selftest.unexplained({**row, "killed_strict": False, "killed_default": False})
+    monkeypatch.setitem(selftest.EQUIVALENT_WHEN, mutation.equivalent_when[0], lambda: False)
+    assert selftest.equivalent_here(mutation) == ""
+    assert selftest.unexplained({**row, "equivalent_here": "", "killed_strict": False})
