@@ -193,3 +193,10 @@ def test_bad_run_counts_are_bad_input(tmp_path, capsys, argv, needle):
     assert main(["notebook", str(NB / "exact.ipynb"), *argv, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1
+
+
+def test_a_deterministic_notebook_runs_only_runs_times_even_with_a_varying_ignored_cell():
+    # exact.ipynb has an nbval-ignore-output cell printing the time: outputs nobody compares ask for no extra runs
+    assert any("nbval-ignore-output" in c.get("metadata", {}).get("tags", [])
+               for c in json.loads((NB / "exact.ipynb").read_text())["cells"])
+    assert N.check_notebook(NB / "exact.ipynb", runs=2, timeout=120)["runs"] == 2
