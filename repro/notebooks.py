@@ -147,7 +147,7 @@ def typical(stored, fresh_values, unit=0.0):
     two-sided ALPHA quantile: a reproducible notebook is flagged with probability ALPHA (measured: 4e-5 in
     400 000 simulated checks, 2 to 10 runs, with and without coarse printing). Few runs give a wide bound
     (n = 2: 10 050, n = 3: 126, n = 10: 7.0), so only a stored value far outside every run is flagged;
-    more runs (--runs) sharpen it. The earlier rule (the runs' range widened by 4 population standard
+    more runs (--stat-runs, --runs) sharpen it. The earlier rule (the runs' range widened by 4 population standard
     deviations) flagged 7 % of reproducible 3-run checks and 20 % of 2-run ones.
     """
     n = len(fresh_values)
