@@ -289,8 +289,9 @@ def run_selftest(only=None, progress=None, workers=None):
                    "caught_by_default": v["default"][:5], "expected_default_survivor": mutation.default_survivor,
                    "equivalent_here": equivalent_here(mutation)}
             if progress:
-                progress(f"{mutation.id}: default {'killed' if row['killed_default'] else 'SURVIVED'}, strict "
-                         f"{'killed' if row['killed_strict'] else 'SURVIVED'}", advance=True)
+                missed = "equivalent" if row["equivalent_here"] else "SURVIVED"
+                progress(f"{mutation.id}: default {'killed' if row['killed_default'] else missed}, strict "
+                         f"{'killed' if row['killed_strict'] else missed}", advance=True)
             return row
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
