@@ -654,6 +654,12 @@ def main(argv=None):
         stdout.flush()
     except KeyboardInterrupt:   # an interrupt between the handlers of _main (start-up is covered by __main__)
         code = _interrupted()
+    except Exception as exc:    # noqa: BLE001 - re-raised unless Ctrl-C caused it
+        # Ctrl-C inside a C extension's module init (matplotlib's ft2font, imported lazily when the report is
+        # drawn) surfaces as "ImportError: initialization failed" caused by the KeyboardInterrupt
+        if not _caused_by_interrupt(exc):
+            raise
+        code = _interrupted()
     finally:
         sys.stdout = previous
     if stdout.full:
@@ -670,6 +676,17 @@ def main(argv=None):
                 pass
         os._exit(130)
     return code
+
+
+def _caused_by_interrupt(exc):
+    """Whether a KeyboardInterrupt lies in ``exc``'s chain of causes and contexts."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _running_as_program():

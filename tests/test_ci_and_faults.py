@@ -217,3 +217,33 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
     assert proc.returncode == 0 and "check:" in shown and "step" in shown     # tqdm's bar on the terminal
     plain = _repro("check", "feed_forward", "--no-report", "--out", str(tmp_path / "p"))
     assert "[1/1] feed_forward ..." in plain.stderr and "\r" not in plain.stderr
+
+
+def _import_failed_by(cause):
+    def failing(*args, **kwargs):
+        try:
+            raise cause
+        except BaseException as exc:
+            raise ImportError("initialization failed") from exc
+    return failing
+
+
+def test_ctrl_c_inside_a_lazy_extension_import_is_an_interrupt(tmp_path, monkeypatch, capsys):
+    # seen in CI: SIGINT while matplotlib's ft2font initialised, at the report's lazy import, gave a traceback
+    # and an abort (-6); it must be exit 130, one line, and no output folder
+    from repro import cli
+
+    monkeypatch.setattr(cli, "write_outputs", _import_failed_by(KeyboardInterrupt()))
+    out = tmp_path / "o"
+    assert cli.main(["check", "feed_forward", "--out", str(out), "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "interrupted" in err and err.count("\n") == 1
+    assert not (out / "results.json").exists()
+
+
+def test_an_import_error_not_caused_by_ctrl_c_is_not_called_an_interrupt(tmp_path, monkeypatch):
+    from repro import cli
+
+    monkeypatch.setattr(cli, "write_outputs", _import_failed_by(OSError("no such library")))
+    with pytest.raises(ImportError):
+        cli.main(["check", "feed_forward", "--out", str(tmp_path / "o"), "--quiet"])
