@@ -23,7 +23,7 @@ from pathlib import Path  # noqa: E402
 from . import __version__, atomic, pins, registry, runner  # noqa: E402
 from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION, BadInput, RunFailed  # noqa: E402
 from .locations import checkout_root, default_pins_dir  # noqa: E402
-from .outputs import OWNED, output_set  # noqa: E402
+from .outputs import OWNED, destinations, output_set  # noqa: E402
 
 __all__ = ["main"]
 
@@ -51,6 +51,20 @@ def _writable_dir(path, option):
     return path
 
 
+def _refuse_out_in_pins(args):
+    """An ``--out`` that is a pin folder (the command's or the default one) or lies inside one is bad input: its
+    files would be taken for orphaned pins by every later check."""
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    real = Path(os.path.realpath(out))
+    for pins_dir in (_pins_dir(args, must_exist=False), default_pins_dir()):
+        pins_real = Path(os.path.realpath(pins_dir))
+        if real == pins_real or pins_real in real.parents:
+            raise BadInput(f"--out {out}: is the pin folder {pins_dir} or inside it, where its files would be taken "
+                           f"for orphaned pins; pass another --out (default {DEFAULT_OUT})")
+
+
 def _pins_dir(args, must_exist=True, for_writing=False):
     """--pins DIR, else --project DIR/expected_outputs, else the default pins; a missing one is bad input."""
     if getattr(args, "pins", None):
@@ -76,13 +90,14 @@ def _bench_section(bench):
     return bench_mod.load_section(bench)
 
 
-def write_outputs(record, out, render=True):
-    """results.json, then (``render``) the report (index.html and the CSV tables) read from it; all atomic."""
+def write_outputs(record, out, render=True, rendered=None):
+    """results.json, then (``render``) the report (index.html and the CSV tables) read from it; all atomic.
+    ``rendered``: the record's figures drawn ahead (:class:`repro.report.FiguresAhead`)."""
     atomic.write_text(out / "results.json", json.dumps(record, indent=1, allow_nan=False) + "\n")
     if render:
         from . import report
 
-        report.write_report([record], out)
+        report.write_report([record], out, rendered=rendered)
 
 
 def _print_check_summary(record):
@@ -192,11 +207,29 @@ class _Progress:
             self.bar.close()
 
 
-def _junit_target(path):
+def _junit_target(path, out=None):
+    """``--junit-xml`` checked before the run: a regular file (or a new one) in an existing folder, written through
+    its symlinks, and neither one of the output folder's files nor the step summary."""
     target = Path(path)
-    if target.is_dir() or not target.parent.is_dir():
-        raise BadInput(f"--junit-xml {path}: give a file path in an existing directory")
+    atomic.resolve_target(target, f"--junit-xml {path}", "pass another --junit-xml")
+    others = [] if out is None else [(f"{label} (--out)", p) for label, p in destinations(out, OWNED["check"])]
+    atomic.distinct(others + [("GITHUB_STEP_SUMMARY", os.environ.get("GITHUB_STEP_SUMMARY") or None),
+                              (f"--junit-xml {path}", target)])
     return target
+
+
+def _step_summary_target(out):
+    """``$GITHUB_STEP_SUMMARY`` checked before the run like ``--junit-xml`` (other steps append to it too)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return None
+    atomic.resolve_target(path, f"GITHUB_STEP_SUMMARY {path}", _SUMMARY_FIX)
+    atomic.distinct([(f"{label} (--out)", p) for label, p in destinations(out, OWNED["check"])]
+                    + [(f"GITHUB_STEP_SUMMARY {path}", path)])
+    return Path(path)
+
+
+_SUMMARY_FIX = "point GITHUB_STEP_SUMMARY at a writable file or unset it"
 
 
 def cmd_check(args):
@@ -204,31 +237,39 @@ def cmd_check(args):
     pins_dir = _pins_dir(args)
     if args.repeat < 1:
         raise BadInput(f"--repeat {args.repeat}: give 1 (no probe) or more runs")
-    junit = _junit_target(args.junit_xml) if args.junit_xml else None
+    junit = _junit_target(args.junit_xml, out) if args.junit_xml else None
+    summary = _step_summary_target(out)
     ids = runner.resolve_ids(args.ids)
+    if args.jobs < 1:
+        raise BadInput(f"--jobs {args.jobs}: give 1 (one example after another) or more worker processes")
     progress = _Progress(len(ids), "check", args.quiet)
+    pool = runner.example_pool(min(args.jobs, len(ids)))
     try:
+        ahead = None
+        if pool is not None and not args.no_report:
+            from .report import FiguresAhead
+
+            ahead = FiguresAhead(pool)
         record = runner.check(ids, pins_dir, progress=progress, strict=args.strict, repeat=args.repeat,
-                              bench=_bench_section(args.bench))
+                              bench=_bench_section(args.bench), pool=pool, on_example=ahead and ahead.submit)
+        with output_set(out, OWNED["check"]) as staging:
+            write_outputs(record, staging, render=not args.no_report, rendered=ahead and ahead.drawn())
+    except BaseException:
+        if pool is not None:   # an interrupt or an error: drop the queued work, leave at once
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
     finally:
         progress.close()
-    with output_set(out, OWNED["check"]) as staging:
-        write_outputs(record, staging, render=not args.no_report)
+    if pool is not None:
+        pool.shutdown()
     from . import ci_output
 
     if junit is not None:
-        try:
-            atomic.write_text(junit, ci_output.junit_xml(record))
-        except OSError as exc:
-            raise BadInput(f"--junit-xml {junit}: cannot write ({exc.strerror or exc}); pass a writable path") \
-                from None
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        try:
-            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
-                handle.write(ci_output.step_summary(record))
-        except OSError as exc:
-            raise BadInput(f"GITHUB_STEP_SUMMARY {os.environ['GITHUB_STEP_SUMMARY']}: cannot append "
-                           f"({exc.strerror or exc})") from None
+        atomic.write_text(junit, ci_output.junit_xml(record), f"--junit-xml {junit}",
+                          elsewhere="pass another --junit-xml")
+    if summary is not None:   # other steps' summaries stay in front of ours
+        atomic.write_text(summary, ci_output.step_summary(record), f"GITHUB_STEP_SUMMARY {summary}", append=True,
+                          elsewhere=_SUMMARY_FIX)
     if os.environ.get("GITHUB_ACTIONS"):
         for line in ci_output.annotations(record):
             print(line)
@@ -287,6 +328,12 @@ def cmd_sweep(args):
     out = _writable_dir(args.out, "--out")
     pins_dir = _pins_dir(args, must_exist=not args.update_pin, for_writing=args.update_pin)
     pin = None if args.update_pin else sweep.load_sweep_pin(pins_dir, args.id)
+    target = pins.pin_path(sweep.sweep_pins_dir(pins_dir), args.id)
+    if args.update_pin and target.parent.is_dir():   # a read-only pin or folder: bad input before the run
+        atomic.resolve_target(target, str(target), "pass --pins DIR")
+    elif args.update_pin and pins_dir.is_dir() and not os.access(pins_dir, os.W_OK | os.X_OK):
+        raise BadInput(f"{target}: cannot create its folder ({pins_dir} is read-only); make it writable or pass "
+                       f"--pins DIR")
     stats, outputs = sweep.timed_sweep(args.id, n_seeds, args.seed_start, progress=not args.no_progress,
                                        backend=args.backend)
     if stats["backend"]["name"] != "numpy" and stats["backend"]["agreement_with_numpy"]:
@@ -324,8 +371,12 @@ def cmd_sweep(args):
         old = sweep.load_sweep_pin_or_none(pins_dir, args.id)
         lines = pins.diff_pins(old, data)
         if lines:
-            sweep.sweep_pins_dir(pins_dir).mkdir(parents=True, exist_ok=True)
-            pins.write_pin(sweep.sweep_pins_dir(pins_dir), data)
+            try:
+                sweep.sweep_pins_dir(pins_dir).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BadInput(f"{pins.pin_path(sweep.sweep_pins_dir(pins_dir), args.id)}: cannot create its folder "
+                               f"({exc.strerror or exc}); make {pins_dir} writable or pass --pins DIR") from None
+            pins.write_pin(sweep.sweep_pins_dir(pins_dir), data)   # a read-only pin: WriteFailed naming it
         status, rows = ("fail" if lines else "pass"), []
         note = (f"{pins.pin_path(sweep.sweep_pins_dir(pins_dir), args.id)}: "
                 + ("changed (review the diff)\n" + "\n".join(lines) if lines else "unchanged"))
@@ -334,12 +385,7 @@ def cmd_sweep(args):
         note = f"no sweep pin at {pins.pin_path(sweep.sweep_pins_dir(pins_dir), args.id)}; create it with --update-pin"
     else:
         rows = sweep.compare_with_pin(stats, outputs, pin)
-        failed = [r for r in rows if r["status"] != "pass"]
-        status = "fail" if failed else "pass"
-        note = (f"against the pin ({int(pin.quantities['n_seeds']['value'])} seeds, sampling bound Z={sweep.Z:g}): "
-                f"{len(rows) - len(failed)} of {len(rows)} within bounds"
-                + "".join(f"\n  FAIL {r['quantity']}: pinned {r['pinned']}, fresh {r['fresh']}, bound {r['bound']}"
-                          for r in failed))
+        status, note = _sweep_status(rows, n, int(pin.quantities["n_seeds"]["value"]), sweep.Z)
     section = {**stats, "status": status, "comparison": rows, "note": note}
     record = runner.assemble(env, sweeps=[section])
     name = f"sweep-{args.id}.json"
@@ -362,7 +408,7 @@ def cmd_drift(args):
     ids = runner.resolve_ids(args.ids)
     pins_dir = _pins_dir(args)
     info = cpu_drift.numpy_cpu_info()
-    progress = _Progress(len(cpu_drift.plan(info)), "drift --cpu", args.quiet)
+    progress = _Progress(sum(reason is None for *_, reason in cpu_drift.plan(info)), "drift --cpu", args.quiet)
     try:
         with output_set(out, OWNED["drift"]) as staging:
             code, summary = cpu_drift.run_drift(staging, ids if args.ids else (), pins_dir, progress=progress,
@@ -370,15 +416,45 @@ def cmd_drift(args):
     finally:
         progress.close()
     largest, example, quantity = summary["largest"]
-    print(f"configurations: {', '.join(summary['configurations'])}")
-    print(f"{summary['bit_identical']} of {summary['quantities']} quantities bit-identical across all; largest drift "
-          f"{largest} ULP ({example}:{quantity})")
+    print(f"configurations run: {', '.join(summary['configurations']) or 'none'}")
+    for name, reason in summary["skipped"]:
+        print(f"skipped {name}: {reason}")
+    print(f"{summary['bit_identical']} of {summary['quantities']} quantities bit-identical across the configurations "
+          f"run; largest drift {largest} ULP ({example}:{quantity})")
     if summary["failed"]:
         print(f"FAIL: the default check fails under {', '.join(summary['failed'])}")
     else:
-        print("PASS: the default check holds under every configuration")
+        print(f"PASS: the default check holds under every configuration that ran ({len(summary['configurations'])} "
+              f"run, {len(summary['skipped'])} skipped)")
     print(f"wrote {out / 'cpu_drift.csv'}, {out / 'cpu_drift.html'}, {out / 'cpu_drift.json'}")
     return code
+
+
+def _sweep_status(rows, n, n_pin, z):
+    """The section status and note of a sweep compared with its pin: ``unavailable`` (exit 0) when no statistic
+    could be judged with ``n`` seeds and the exact rows (iterations) hold."""
+    seeds = f"{n} seed{'' if n == 1 else 's'}"
+    against = f"against the pin ({n_pin} seeds, sampling bound Z={z:g})"
+    judged = [r for r in rows if r["status"] != "unavailable"]
+    failed = [r for r in judged if r["status"] != "pass"]
+    skipped = [r for r in rows if r["status"] == "unavailable"]
+    groups = {}
+    for r in skipped:
+        groups.setdefault(r["quantity"].split("/")[0], []).append(r["seeds_needed"])
+    too_few = ", ".join(
+        f"{len(need)} {kind}" + (f" (judged from {min(need)}" + (f"-{max(need)}" if max(need) > min(need) else "")
+                                 + " seeds on)" if None not in need else " (not with any number of seeds)")
+        for kind, need in groups.items())
+    if not failed and all(r["bound"] is None for r in judged):   # nothing statistical could be judged
+        needed = [r["seeds_needed"] for r in skipped if r["seeds_needed"]]
+        return "unavailable", (f"too few seeds to judge {against}: with {seeds} every statistic's bound admits any "
+                               f"value ({too_few})" + (f"; pass --seeds {min(needed)} or more" if needed else ""))
+    note = (f"{against}: {len(judged) - len(failed)} of {len(judged)} within bounds"
+            + (f"; not judged with {seeds} (too few): {too_few}" if skipped else "")
+            + "".join(f"\n  FAIL {r['quantity']}: pinned {r['pinned']}, fresh {r['fresh']}, "
+                      + (f"bound {r['bound']:.4g}" if r["bound"] is not None else "compared exactly")
+                      for r in failed))
+    return ("fail" if failed else "pass"), note
 
 
 def _complete_sweep(path):
@@ -533,6 +609,9 @@ def build_parser():
     check.add_argument("--strict", action="store_true",
                        help="compare every quantity bitwise, whatever its policy (in the environment that made "
                             "the pins; the mutation self-test uses it)")
+    check.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                       help="run the examples (and draw the report's figures) in N worker processes (default: the "
+                            "number of cores); the results are the same bit for bit")
     check.add_argument("--repeat", type=int, default=1, metavar="N",
                        help="determinism probe: also run every example N times in separate processes and fail if "
                             "any quantity differs in any bit")
@@ -608,13 +687,17 @@ def build_parser():
 
 
 class _Stdout:
-    """stdout that a closed reader or a full device cannot turn into another exit code: after EPIPE the rest
-    of the output goes nowhere and the command runs to its end (a pin update never stops half-way); after
-    ENOSPC the same, and the command ends with exit 2 naming stdout."""
+    """stdout (or stderr) that a closed reader, a closed descriptor or a full device cannot turn into another exit
+    code: when the stream is missing (closed at start: Python made it None), closed, or its reader went away
+    (EPIPE), the rest of the output goes nowhere and the command runs to its end (a pin update never stops
+    half-way); after ENOSPC the same, and the command ends with exit 2 naming stdout."""
+
+    _DROPPED = (errno.EPIPE, errno.EBADF, errno.EINVAL)      # EINVAL: some platforms' write to a closed socket
+    _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
     def __init__(self, stream):
         self.stream = stream
-        self.broken = False
+        self.broken = stream is None
         self.full = False
 
     def _guard(self, action):
@@ -624,13 +707,20 @@ class _Stdout:
             return action()
         except BrokenPipeError:
             self.broken = True
+        except ValueError:          # the file object was closed
+            self.broken = True
+            return None
         except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EPIPE):
+            if exc.errno not in self._DROPPED + self._FULL:
                 raise
-            self.full = exc.errno != errno.EPIPE
-            self.broken = exc.errno == errno.EPIPE
+            self.full = exc.errno in self._FULL
+            self.broken = not self.full
         try:   # later flushes (also at interpreter exit) must find a sink that takes anything
-            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, self.stream.fileno())
+            finally:
+                os.close(null)
         except (OSError, ValueError):
             pass
         return None
@@ -640,18 +730,25 @@ class _Stdout:
         return len(text)
 
     def flush(self):
-        self._guard(self.stream.flush)
+        self._guard(lambda: self.stream.flush())
+
+    def isatty(self):
+        return bool(self._guard(lambda: self.stream.isatty()))
 
     def __getattr__(self, name):
+        if self.stream is None:
+            raise AttributeError(name)
         return getattr(self.stream, name)
 
 
 def main(argv=None):
     stdout = sys.stdout if isinstance(sys.stdout, _Stdout) else _Stdout(sys.stdout)
-    previous, sys.stdout = sys.stdout, stdout
+    stderr = sys.stderr if isinstance(sys.stderr, _Stdout) else _Stdout(sys.stderr)
+    previous, sys.stdout, sys.stderr = (sys.stdout, sys.stderr), stdout, stderr
     try:
         code = _main(argv)
         stdout.flush()
+        stderr.flush()
     except KeyboardInterrupt:   # an interrupt between the handlers of _main (start-up is covered by __main__)
         code = _interrupted()
     except Exception as exc:    # noqa: BLE001 - re-raised unless Ctrl-C caused it
@@ -661,15 +758,15 @@ def main(argv=None):
             raise
         code = _interrupted()
     finally:
-        sys.stdout = previous
+        sys.stdout, sys.stderr = previous
     if stdout.full:
         print("backprop-repro: error: stdout: no space left on the device it writes to; free space or redirect it "
-              f"(the run itself ended with exit {code})", file=sys.stderr)
+              f"(the run itself ended with exit {code})", file=stderr, flush=True)
         return EXIT_BAD_INPUT
     if code == 130 and _running_as_program():
         # An interrupt that landed inside a C extension's PyRun_* call (torch's import does this) makes CPython
         # re-raise SIGINT at exit whatever we caught; leave with 130 directly, streams flushed.
-        for stream in (sys.stdout, sys.stderr):
+        for stream in (stdout, stderr):
             try:
                 stream.flush()
             except (OSError, ValueError):
@@ -711,6 +808,7 @@ def _main(argv=None):
             args = parser.parse_args(argv)
         except SystemExit as exc:   # argparse: --help (0) or a usage error (2), already printed
             return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+        _refuse_out_in_pins(args)
         return args.func(args)
     except BadInput as exc:
         print(f"backprop-repro: error: {exc}", file=sys.stderr)

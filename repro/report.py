@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import atomic, figures
+from . import atomic, figures, values
 from .errors import BadInput
 
 __all__ = ["load_results", "write_tables", "write_report", "SCHEMA_VERSION"]
@@ -91,8 +91,32 @@ def _counts(rows):
     return counts
 
 
-def _view(record):
-    """What the template needs from one results record."""
+def _figure_inputs(entry, rows):
+    """(figure specs, fresh quantities, pinned quantities) of one example's entry and result rows."""
+    actual = {r["quantity"]: r["actual"] for r in rows if r.get("actual") is not None}
+    expected = {r["quantity"]: r["expected"] for r in rows if r.get("expected") is not None}
+    return entry.get("figures"), actual, expected
+
+
+class FiguresAhead:
+    """Draws each example's figures in ``pool`` as soon as the example is judged (``submit``), so that the
+    report's figures overlap the examples still running; ``drawn()`` gives them to :func:`write_report`.
+    The figures are those the report would draw itself from the record."""
+
+    def __init__(self, pool):
+        self.pool, self.futures = pool, {}
+
+    def submit(self, entry, rows):
+        if entry.get("figures"):
+            inputs = _figure_inputs(entry, values.json_safe(rows))
+            self.futures[entry["example"]] = self.pool.submit(figures.example_figures, *inputs)
+
+    def drawn(self):
+        return {name: future.result() for name, future in self.futures.items()}
+
+
+def _view(record, rendered=None):
+    """What the template needs from one results record (``rendered``: example -> figures drawn ahead)."""
     by_example = {}
     for r in record["results"]:
         by_example.setdefault(r["example"], []).append(r)
@@ -101,10 +125,9 @@ def _view(record):
     for e in examples:
         name = e["example"]
         rows = by_example.get(name, [])
-        actual = {r["quantity"]: r["actual"] for r in rows if r.get("actual") is not None}
-        expected = {r["quantity"]: r["expected"] for r in rows if r.get("expected") is not None}
+        drawn = (rendered or {}).get(name)
         sections.append({"id": name, "meta": e, "rows": rows, "counts": _counts(rows),
-                         "figures": figures.example_figures(e.get("figures"), actual, expected),
+                         "figures": drawn if drawn is not None else figures.example_figures(*_figure_inputs(e, rows)),
                          "document_values": [d for d in record.get("document_values", []) if d["example"] == name]})
     problems = ([r for r in record["results"] if r["status"] != "pass"],
                 [c for c in record["claims"] if c["verdict"] == "not-reproduced" or c["status"] != "pass"],
@@ -133,12 +156,13 @@ TEMPLATES = Environment(loader=PackageLoader("repro", "templates"), autoescape=s
 TEMPLATES.filters["fmt"] = _fmt
 
 
-def write_report(records, out, bench=None):
+def write_report(records, out, bench=None, rendered=None):
     """index.html for one or more results records (one block each) and the CSV tables of the first;
-    ``bench`` a benchmark section to show when the first record carries none."""
+    ``bench`` a benchmark section to show when the first record carries none; ``rendered`` the first
+    record's figures drawn ahead (:class:`FiguresAhead`)."""
     out = Path(out)
     write_tables(records[0], out)
-    html = TEMPLATES.get_template("report.html.j2").render(views=[_view(r) for r in records],
+    html = TEMPLATES.get_template("report.html.j2").render(views=[_view(r, rendered if k == 0 else None) for k, r in enumerate(records)],
                                                            bench=_bench_view(records[0].get("bench") or bench))
     atomic.write_text(out / "index.html", html)
     return out / "index.html"

@@ -25,7 +25,7 @@ from .environment import fingerprint
 from .errors import EXIT_OK, EXIT_REGRESSION, BadInput
 from .policies import compare, compare_printed
 
-__all__ = ["ExampleRun", "run_example", "resolve_ids", "check", "assemble", "exit_code", "evaluate_claim",
+__all__ = ["ExampleRun", "ExampleOutcome", "run_example", "run_and_judge", "example_pool", "resolve_ids", "check", "assemble", "exit_code", "evaluate_claim",
            "RESULTS_SCHEMA_VERSION"]
 
 RESULTS_SCHEMA_VERSION = 1
@@ -253,31 +253,108 @@ def load_pins(ids, pins_dir):
     return {i: pins.load_pin(pins_dir, i) for i in ids}
 
 
-def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None):
+def _example_entry(example, run, pin, warnings_ok, warnings_note):
+    return {"example": example.id, "module": example.module_name, "documents": list(example.documents),
+            "section": example.section, "summary": example.summary, "seconds": round(run.seconds, 4),
+            "warnings": run.warnings, "expected_warnings": list(example.expected_warnings),
+            "warnings_status": "pass" if warnings_ok else "fail", "warnings_note": warnings_note,
+            "figures": [_figure_spec(f) for f in example.figures],
+            "pin_provenance": pin.provenance if pin else None}
+
+
+@dataclass(frozen=True)
+class ExampleOutcome:
+    """What one example's run yields, built where it ran: its quantities, warnings, error and time, and its
+    printed-value and claim rows."""
+    quantities: dict
+    warnings: list
+    error: str | None
+    seconds: float
+    printed: list
+    claims: list
+
+    @classmethod
+    def of(cls, run):
+        return cls(run.quantities, run.warnings, run.error, run.seconds, printed_rows(run), claim_rows(run))
+
+
+def run_and_judge(example_id, module_name):
+    """Run one example and evaluate its printed values and claims (a worker process's task)."""
+    return ExampleOutcome.of(run_example(registry.Example(example_id, module_name)))
+
+
+def _ignore_interrupts():
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C and stops the pool
+
+
+def example_pool(jobs):
+    """A process pool for examples (None for ``jobs`` <= 1): fresh interpreters, never a fork of a threaded
+    parent; workers leave Ctrl-C to the parent."""
+    if jobs is None or jobs <= 1:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
+                               initializer=_ignore_interrupts)
+
+
+def _outcomes(examples, pool):
+    """(example, outcome) as each finishes: in this process without a pool, else in the pool's workers."""
+    if pool is None:
+        for example in examples:
+            yield example, ExampleOutcome.of(run_example(example))
+        return
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    futures = {pool.submit(run_and_judge, e.id, e.module_name): e for e in examples}
+    try:
+        for future in as_completed(futures):
+            example = futures[future]
+            try:
+                yield example, future.result()
+            except BrokenProcessPool as exc:   # a worker died (a crash in C code, a kill): that example errs
+                yield example, ExampleOutcome.of(ExampleRun(example, error=f"the worker process running it died "
+                                                                          f"({exc})"))
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None, pool=None, on_example=None):
     """Run, compare and assemble; returns the record. Bad pins raise BadInput before anything runs.
 
     ``strict`` compares every quantity bitwise (for the environment that made the pins); ``repeat``
-    > 1 adds the determinism probe; ``bench`` is a benchmark section (:func:`repro.bench.load_section`)."""
+    > 1 adds the determinism probe; ``bench`` is a benchmark section (:func:`repro.bench.load_section`).
+    ``pool`` (:func:`example_pool`) runs the examples in parallel; the record is the same bit for bit and
+    in the order of ``ids``. ``on_example(entry, rows)`` is called as each example is judged."""
     ids = resolve_ids(ids)
     loaded = load_pins(ids, pins_dir)
-    rows, examples, printed, claims = [], [], [], []
-    for n, example_id in enumerate(ids, 1):
-        example = registry.get(example_id)
-        if progress:
-            progress(f"[{n}/{len(ids)}] {example_id} ...")
-        run = run_example(example)
-        rows.extend(compare_example(run, loaded[example_id], strict))
-        printed.extend(printed_rows(run))
-        claims.extend(claim_rows(run))
+    examples = [registry.get(example_id) for example_id in ids]
+    judged = {}
+    if progress:
+        progress(f"running {len(ids)} example{'s' * (len(ids) != 1)}" + (" in parallel" if pool else "") + " ...")
+    for example, outcome in _outcomes(examples, pool):
+        run = ExampleRun(example, outcome.quantities, outcome.warnings, outcome.error, outcome.seconds)
+        rows = compare_example(run, loaded[example.id], strict)
         ok, note = _warning_check(run)
-        examples.append({"example": example_id, "module": example.module_name, "documents": list(example.documents),
-                         "section": example.section, "summary": example.summary, "seconds": round(run.seconds, 4),
-                         "warnings": run.warnings, "expected_warnings": list(example.expected_warnings),
-                         "warnings_status": "pass" if ok else "fail", "warnings_note": note,
-                         "figures": [_figure_spec(f) for f in example.figures],
-                         "pin_provenance": loaded[example_id].provenance if loaded[example_id] else None})
+        entry = _example_entry(example, run, loaded[example.id], ok, note)
+        judged[example.id] = (entry, rows, outcome)
+        if on_example:
+            on_example(entry, rows)
         if progress:
-            progress(f"      {example_id}: {run.seconds:.2f} s", advance=True)
+            progress(f"      {example.id}: {run.seconds:.2f} s", advance=True)
+    entries, rows, printed, claims = [], [], [], []
+    for example_id in ids:
+        entry, example_rows, outcome = judged[example_id]
+        entries.append(entry)
+        rows.extend(example_rows)
+        printed.extend(outcome.printed)
+        claims.extend(outcome.claims)
     determinism = None
     if repeat > 1:
         from . import probe
@@ -287,7 +364,7 @@ def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None):
                        "differences": differences}
     env = fingerprint()
     env["differs_from_pins"] = environment_differences(env, loaded)
-    return assemble(env, examples=examples, results=rows, document_values=printed, claims=claims, strict=strict,
+    return assemble(env, examples=entries, results=rows, document_values=printed, claims=claims, strict=strict,
                     determinism=determinism, bench=bench)
 
 
