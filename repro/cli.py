@@ -233,6 +233,8 @@ _SUMMARY_FIX = "point GITHUB_STEP_SUMMARY at a writable file or unset it"
 
 
 def cmd_check(args):
+    if args.jobs < 1:
+        raise BadInput(f"--jobs {args.jobs}: give 1 (one example after another) or more worker processes")
     out = _writable_dir(args.out, "--out")
     pins_dir = _pins_dir(args)
     if args.repeat < 1:
@@ -240,8 +242,6 @@ def cmd_check(args):
     junit = _junit_target(args.junit_xml, out) if args.junit_xml else None
     summary = _step_summary_target(out)
     ids = runner.resolve_ids(args.ids)
-    if args.jobs < 1:
-        raise BadInput(f"--jobs {args.jobs}: give 1 (one example after another) or more worker processes")
     progress = _Progress(len(ids), "check", args.quiet)
     pool = runner.example_pool(min(args.jobs, len(ids)))
     try:
