@@ -224,7 +224,16 @@ def _run_check(cmd, env):
     return subprocess.run(cmd, capture_output=True, text=True, env=env)
 
 
+#: Windows exit statuses of a process the CPU or the memory system stopped (there are no signals there).
+_WINDOWS_FAULTS = {0xC000001D: "STATUS_ILLEGAL_INSTRUCTION", 0xC0000005: "STATUS_ACCESS_VIOLATION"}
+
+
 def _signal_name(returncode):
+    """The signal (or Windows fault) that killed a child with this return code, or None if it exited."""
+    if returncode in _WINDOWS_FAULTS:
+        return _WINDOWS_FAULTS[returncode]
+    if returncode >= 0:
+        return None
     try:
         return signal.Signals(-returncode).name
     except ValueError:
@@ -248,8 +257,8 @@ def _run_config(name, overrides, ids, pins, workdir):
            "blas_core": None, "record": None}
     if done.returncode in (-signal.SIGINT, 130):
         raise KeyboardInterrupt    # Ctrl-C reached the child first
-    if done.returncode < 0:
-        run["signal"] = _signal_name(done.returncode)
+    run["signal"] = _signal_name(done.returncode)
+    if run["signal"]:
         return run
     if done.returncode == 2 or not (out / "results.json").is_file():
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
@@ -290,7 +299,7 @@ def run_drift(out, ids=(), pins=None, progress=None, info=None):
             if run["signal"] and name not in _UNFORCED:
                 skipped.append({"name": name, "asked": run["asked"], "signal": run["signal"],
                                 "reason": f"killed by {run['signal']}: not runnable here"
-                                + (" (an instruction this CPU lacks)" if run["signal"] == "SIGILL" else "")})
+                                + (" (an instruction this CPU lacks)" if "ILL" in run["signal"] else "")})
             else:
                 runs.append(run)
             if progress:

@@ -12,7 +12,7 @@ import pytest
 
 from repro import cpu_drift
 from repro.cli import main
-from repro.errors import BadInput
+from repro.errors import BadInput, RunFailed
 
 from .conftest import PINS_DIR
 
@@ -225,6 +225,16 @@ def test_a_signal_where_nothing_is_forced_is_a_failure_not_a_skip(tmp_path, caps
     record = json.loads((tmp_path / "cpu_drift.json").read_text())
     assert record["configurations"] == [{"name": "numpy:native", "asked": {}, "exit": -signal.SIGSEGV,
                                          "signal": "SIGSEGV", "simd_targets": None, "blas_core": None}]
+    assert "FAIL: killed by SIGSEGV" in (tmp_path / "cpu_drift.html").read_text()
+
+
+def test_a_windows_illegal_instruction_status_is_a_fault_like_sigill(tmp_path, monkeypatch, small):
+    monkeypatch.setattr(cpu_drift, "_run_check", lambda cmd, env: subprocess.CompletedProcess(
+        cmd, 0xC000001D if env.get("OPENBLAS_CORETYPE") else 0, "", ""))
+    run = cpu_drift._run_config("openblas:Nehalem", {"OPENBLAS_CORETYPE": "Nehalem"}, [], None, tmp_path)
+    assert run["signal"] == "STATUS_ILLEGAL_INSTRUCTION" and run["record"] is None
+    with pytest.raises(RunFailed, match="numpy:native could not run check: exit 0"):   # exited, wrote nothing
+        cpu_drift._run_config("numpy:native", {}, [], None, tmp_path)
 
 
 def test_a_child_interrupted_by_ctrl_c_interrupts_the_run(tmp_path, monkeypatch, small):
