@@ -3,7 +3,7 @@ selftest | notebook`` (the README's table).
 
 Exit codes: 0 everything holds; 1 a regression (a quantity, printed value or claim out of tolerance, a missing
 or changed pin, a notebook not reproduced); 2 bad input or environment, with a one-line message; 130
-interrupted. A broken stdout never changes the exit code.
+interrupted. A broken, closed or missing stdout or stderr never changes the exit code.
 """
 
 import os

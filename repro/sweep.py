@@ -14,6 +14,10 @@ with a sampling-error policy:
 a pinned rate p must satisfy |p_new - p| <= Z * sqrt(p (1 - p) (1/n_new + 1/n_pin)) + 1/n_new + 1/n_pin
 (Z = 4), and for a pinned quantile at level q of value v, q must lie within the same bound of the
 fresh empirical CDF at v (of the interval [P(X < v), P(X <= v)] where outputs tie). Identical seeds reproduce the pins exactly up to exp drift.
+The verdict ("every printed value between the 1st and 99th percentile", i.e. the CDF at each printed value within
+[0.01, 0.99]) is compared exactly when the fresh sweep has the pin's number of seeds, else by the same bound at
+levels 0.01 and 0.99. A statistic whose bound admits every possible fresh value (few seeds: with 1 seed every
+bound exceeds 1) is not judged (status ``unavailable``, with the number of seeds from which it would be).
 """
 
 import math
@@ -40,6 +44,7 @@ SAMPLING = f"sampling:z={Z:g}"
 _SAMPLING_REASON = ("a statistic over seeds: |fresh - pinned| within Z standard errors of both samples plus one seed "
                     "of discreteness each (repro.sweep)")
 MAX_SEED = 2**32 - 1   # RandomState.seed accepts 0 .. 2**32 - 1
+VERDICT_PERCENTILES = (1.0, 99.0)   # a printed value is typical between these percentiles of its output
 
 
 def sweepable():
@@ -252,7 +257,7 @@ def statistics(example_id, outputs, errors, seeds, partial=False, n_requested=No
         doc_error = float(np.max(np.abs(printed - targets)))
         share = float(np.mean(worst <= doc_error))
         low, high = wilson(int(np.sum(worst <= doc_error)), n)
-        typical = all(1.0 <= p <= 99.0 for p in percentiles)
+        typical = all(VERDICT_PERCENTILES[0] <= p <= VERDICT_PERCENTILES[1] for p in percentiles)
         record["document"] = {"printed": printed.tolist(), "percentiles": percentiles, "max_error": doc_error,
                               "share_at_least_as_good": share, "share_wilson95": [low, high]}
         record["verdict"] = "reproduced-statistically" if typical else "not-reproduced-statistically"
@@ -269,6 +274,20 @@ def statistics(example_id, outputs, errors, seeds, partial=False, n_requested=No
 
 def _bound(p, n_new, n_pin):
     return Z * math.sqrt(max(p * (1 - p), 0.0) * (1 / n_new + 1 / n_pin)) + 1 / n_new + 1 / n_pin
+
+
+def _seeds_needed(p, reach, n_pin):
+    """The fewest fresh seeds whose bound at level ``p`` lies below ``reach`` (so that some sample could fail),
+    or None when even infinitely many seeds would not do against a pin of ``n_pin`` seeds."""
+    if Z * math.sqrt(max(p * (1 - p), 0.0) / n_pin) + 1 / n_pin >= reach:
+        return None
+    low, high = 1, 2
+    while _bound(p, high, n_pin) >= reach:    # the bound falls as n grows
+        low, high = high, 2 * high
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if _bound(p, mid, n_pin) < reach else (mid + 1, high)
+    return low
 
 
 def sweep_pin_data(record, provenance):
@@ -297,32 +316,69 @@ def sweep_pin_data(record, provenance):
 
 
 def compare_with_pin(record, outputs, pin):
-    """Rows (quantity, pinned, fresh, bound, status) of a sweep against its pin (a :class:`repro.pins.Pin`)."""
+    """Rows (quantity, pinned, fresh, bound, status) of a sweep against its pin (a :class:`repro.pins.Pin`).
+
+    A row whose bound admits every fresh value that ``n_seeds`` seeds could give has status ``unavailable``, a
+    ``reason`` and ``seeds_needed`` (None: not with any number of seeds against this pin)."""
     rows = []
     pinned = {name: q["value"] for name, q in pin.quantities.items()}
     n_new, n_pin = record["n_seeds"], int(pinned["n_seeds"])
+    low, high = VERDICT_PERCENTILES[0] / 100, VERDICT_PERCENTILES[1] / 100
     for name, value in pinned.items():
         parts = name.split("/")
-        if parts[0] == "convergence":
+        if parts[0] == "convergence":   # a fresh rate in [0, 1] can miss p by max(p, 1 - p): the bound's reach
             fresh = record["convergence"][parts[1]]["rate"]
             bound = _bound(float(value), n_new, n_pin)
-            rows.append((name, float(value), fresh, bound, abs(fresh - float(value)) <= bound))
+            rows.append((name, float(value), fresh, bound, abs(fresh - float(value)) <= bound,
+                         (float(value), max(float(value), 1 - float(value)))))
         elif parts[0] == "quantiles":
             j = int(parts[1].split(".")[1])
             level = float(parts[2]) / 100
             below, at_most = float(np.mean(outputs[:, j] < value)), float(np.mean(outputs[:, j] <= value))
             bound = _bound(level, n_new, n_pin)   # ties (e.g. saturated outputs): the CDF jumps from below to at_most
-            rows.append((name, level, at_most, bound, below - bound <= level <= at_most + bound))
+            rows.append((name, level, at_most, bound, below - bound <= level <= at_most + bound,
+                         (level, max(level, 1 - level))))
         elif name == "document/share_at_least_as_good":
             fresh = record["document"]["share_at_least_as_good"]
             bound = _bound(float(value), n_new, n_pin)
-            rows.append((name, float(value), fresh, bound, abs(fresh - float(value)) <= bound))
-        elif name == "verdict":
-            rows.append((name, value, record["verdict"], None, value == record["verdict"]))
+            rows.append((name, float(value), fresh, bound, abs(fresh - float(value)) <= bound,
+                         (float(value), max(float(value), 1 - float(value)))))
+        elif name == "verdict" and n_new != n_pin and "document" in record and value in _VERDICTS:
+            rows.append(_verdict_row(value, record, outputs, n_new, n_pin, low, high))
+        elif name == "verdict":   # the pin's own sample size: the verdict must not change
+            rows.append((name, value, record["verdict"], None, value == record["verdict"], None))
         elif name == "iterations":
-            rows.append((name, int(value), record["iterations"], None, int(value) == record["iterations"]))
-    return [{"quantity": q, "pinned": p, "fresh": f, "bound": b, "status": "pass" if ok else "fail"}
-            for q, p, f, b, ok in rows]
+            rows.append((name, int(value), record["iterations"], None, int(value) == record["iterations"], None))
+    out = []
+    for q, p, f, b, ok, reach in rows:
+        row = {"quantity": q, "pinned": p, "fresh": f, "bound": b, "status": "pass" if ok else "fail"}
+        if reach is not None and b >= reach[1]:     # no sample of n_new seeds could fail: not judged
+            needed = _seeds_needed(reach[0], reach[1], n_pin)
+            row.update(status="unavailable", seeds_needed=needed,
+                       reason=f"with {n_new} seeds the bound {b:.4g} admits every possible value; "
+                              + (f"judged from {needed} seeds on" if needed else
+                                 f"not judgeable against a pin of {n_pin} seeds"))
+        out.append(row)
+    return out
+
+
+_VERDICTS = ("reproduced-statistically", "not-reproduced-statistically")
+
+
+def _verdict_row(pinned, record, outputs, n_new, n_pin, low, high):
+    """The verdict against a pin of another sample size: the pinned verdict says the CDF at every printed value
+    lies in [low, high] (or, not reproduced, at some printed value outside); the fresh CDF there ([P(X < v),
+    P(X <= v)]) must be consistent with that within the sampling bound at those levels (the same for both)."""
+    bound = _bound(low, n_new, n_pin)
+    printed = record["document"]["printed"]
+    cdf = [(float(np.mean(outputs[:, j] < v)), float(np.mean(outputs[:, j] <= v))) for j, v in enumerate(printed)]
+    if pinned == "reproduced-statistically":   # refuted by a printed value clearly outside the range
+        ok = all(at_most >= low - bound and below <= high + bound for below, at_most in cdf)
+        reach = low                            # a CDF of 0 or 1 refutes it once the bound is below `low`
+    else:                                      # refuted by every printed value clearly inside the range
+        ok = not all(below > low + bound and at_most < high - bound for below, at_most in cdf)
+        reach = (high - low) / 2               # a CDF of 0.5 everywhere refutes it once the bound is below this
+    return ("verdict", pinned, record["verdict"], bound, ok, (low, reach))
 
 
 def sweep_pins_dir(pins_dir):

@@ -1,6 +1,7 @@
 """Seed sweeps: equivalence with the single-seed references, statistics, pins with sampling bounds, Ctrl-C."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -208,12 +209,15 @@ def test_committed_xor_pin_accepts_a_smaller_fresh_sweep_and_rejects_perturbed_p
     pin = sweep.load_sweep_pin(ROOT / "expected_outputs", "xor_341")
     outputs, errors, seeds, _ = sweep.run_sweep("xor_341", 1000, progress=False)
     record = sweep.statistics("xor_341", outputs, errors, seeds)
-    assert all(r["status"] == "pass" for r in sweep.compare_with_pin(record, outputs, pin))
-    for name, value in (("convergence/0.1/rate", np.float64(0.95)), ("quantiles/output.1/50", np.float64(0.9)),
-                        ("verdict", "not-reproduced-statistically")):
+    assert all(r["status"] in ("pass", "unavailable") for r in sweep.compare_with_pin(record, outputs, pin))
+    for name, value in (("convergence/0.1/rate", np.float64(0.95)), ("quantiles/output.1/50", np.float64(0.9))):
         bad = sweep.pins.Pin(pin.example, pin.path, pin.provenance,
                              {**pin.quantities, name: {**pin.quantities[name], "value": value}})
         assert any(r["status"] == "fail" for r in sweep.compare_with_pin(record, outputs, bad))
+    # 1000 seeds cannot tell whether a printed value sits at the 1.6th percentile or below the 1st: the verdict is
+    # not judged (test_verdict_against_a_pin_of_another_size shows it judged, and caught, with enough seeds)
+    (verdict,) = [r for r in sweep.compare_with_pin(record, outputs, pin) if r["quantity"] == "verdict"]
+    assert verdict["status"] == "unavailable" and verdict["seeds_needed"] > 1000
 
 
 def test_failing_seed_reruns_alone_with_the_reference():
@@ -248,3 +252,100 @@ def test_a_missing_compiled_backend_is_bad_input(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(sweeps_compiled, "available", lambda backend: (False, f"{backend} is not installed (test)"))
     assert main(["sweep", "xor_341", "--seeds", "10", "--backend", "jax", "--out", str(tmp_path), "--no-progress"]) == 2
     assert "--backend jax: jax is not installed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("n", [1, 5, 20, 300])
+def test_any_seed_count_is_judged_against_the_committed_pin_or_explained_as_too_few(tmp_path, capsys, n):
+    out = tmp_path / "o"
+    assert main(["sweep", "xor_341", "--seeds", str(n), "--out", str(out), "--no-progress"]) == 0
+    (section,) = json.loads((out / "sweep-xor_341.json").read_text())["sweeps"]
+    printed = capsys.readouterr().out
+    assert "bound None" not in printed and "bound None" not in section["note"]
+    judged = [r for r in section["comparison"] if r["status"] != "unavailable"]
+    assert all(r["status"] == "pass" for r in judged)
+    for r in section["comparison"]:
+        if r["status"] == "unavailable":     # its bound admits every value: says from how many seeds it would not
+            assert r["seeds_needed"] > n and f"judged from {r['seeds_needed']} seeds on" in r["reason"]
+    if n == 1:                                # one seed: every bound exceeds 1, nothing statistical is judged
+        assert section["status"] == "unavailable" and "too few seeds to judge" in section["note"]
+        assert "pass --seeds 2 or more" in section["note"]
+    else:
+        assert section["status"] == "pass" and any(r["bound"] is not None for r in judged)
+
+
+def _shifted_pin(tmp_path, output, shift):
+    """A copy of the committed xor_341 sweep pin whose quantiles of ``output`` all moved by ``shift``."""
+    pins_dir = tmp_path / "pins"
+    (pins_dir / "sweeps").mkdir(parents=True)
+    data = json.loads((ROOT / "expected_outputs" / "sweeps" / "xor_341.json").read_text())
+    for name, q in data["quantities"].items():
+        if name.startswith(f"quantiles/output.{output}/"):
+            q["value"] += shift
+    (pins_dir / "sweeps" / "xor_341.json").write_text(json.dumps(data))
+    return pins_dir
+
+
+def test_a_real_shift_is_caught_with_few_seeds(tmp_path, capsys):
+    pins_dir = _shifted_pin(tmp_path, 1, -0.1)   # the pin says output 1 sits ~0.87; it sits ~0.97
+    args = ["--out", str(tmp_path / "o"), "--pins", str(pins_dir), "--no-progress"]
+    assert main(["sweep", "xor_341", "--seeds", "5"] + args) == 1
+    (section,) = json.loads((tmp_path / "o" / "sweep-xor_341.json").read_text())["sweeps"]
+    failed = {r["quantity"] for r in section["comparison"] if r["status"] == "fail"}
+    assert {"quantiles/output.1/95", "quantiles/output.1/99"} <= failed and all("output.1" in q for q in failed)
+    assert "FAIL quantiles/output.1/99" in capsys.readouterr().out
+    assert main(["sweep", "xor_341", "--seeds", "1"] + args) == 0          # one seed can refute nothing
+    assert main(["sweep", "xor_341", "--seeds", "5", "--out", str(tmp_path / "o"), "--no-progress",
+                 "--pins", str(_shifted_pin(tmp_path / "same", 1, 0.0))]) == 0   # the unshifted copy passes
+
+
+def _around_printed(n, seed, offset=0.0):
+    """n synthetic xor_341 sweeps whose outputs scatter around the document's printed outputs (+ offset)."""
+    printed = np.array([float(p.printed) for p in sweep.registry.get("xor_341").printed
+                        if p.quantity == xor_341.SWEEP.printed_quantity])
+    outputs = printed + offset + np.random.RandomState(seed).normal(0, 0.002, (n, len(printed)))
+    return outputs, np.empty((n, 0)), np.arange(n)
+
+
+def test_verdict_against_a_pin_of_another_size():
+    outputs, errors, seeds = _around_printed(20000, 0)
+    pin = sweep.as_pin(sweep.statistics("xor_341", outputs, errors, seeds))
+    assert pin.quantities["verdict"]["value"] == "reproduced-statistically"
+
+    def verdict_row(sample, against=pin):
+        record = sweep.statistics("xor_341", *sample)
+        (row,) = [r for r in sweep.compare_with_pin(record, sample[0], against) if r["quantity"] == "verdict"]
+        return record["verdict"], row
+
+    verdict, row = verdict_row(_around_printed(5000, 1))        # another sample of the same distribution
+    assert row["status"] == "pass" and row["bound"] < 0.01
+    verdict, row = verdict_row(_around_printed(5000, 2, offset=0.02))   # every printed value below every output
+    assert verdict == "not-reproduced-statistically" and row["status"] == "fail"
+    verdict, row = verdict_row(_around_printed(20000, 0))       # the pin's own size: compared exactly
+    assert row["bound"] is None and row["status"] == "pass"
+    not_typical = sweep.as_pin(sweep.statistics("xor_341", *_around_printed(20000, 3, offset=0.02)))
+    verdict, row = verdict_row(_around_printed(5000, 4), not_typical)   # every printed value clearly inside
+    assert verdict == "reproduced-statistically" and row["status"] == "fail"
+    verdict, row = verdict_row(_around_printed(3, 4), not_typical)      # too few seeds to refute it
+    assert row["status"] == "unavailable" and row["seeds_needed"] == 4
+
+
+def test_seeds_needed_is_the_fewest_with_a_bound_below_the_reach():
+    for p, reach, n_pin in ((0.5, 0.5, 10000), (0.01, 0.01, 10000), (0.99, 0.99, 200)):
+        n = sweep._seeds_needed(p, reach, n_pin)
+        assert sweep._bound(p, n, n_pin) < reach <= sweep._bound(p, n - 1, n_pin)
+    assert sweep._seeds_needed(0.01, 0.01, 1000) is None      # a 1000-seed pin cannot place the 1st percentile
+
+
+def test_update_pin_into_a_read_only_sweep_folder_is_bad_input_naming_the_pin(tmp_path):
+    from .test_closed_streams import run_read_only
+
+    pins_dir = _shifted_pin(tmp_path, 1, -0.1)                 # differs from a fresh sweep: it must be rewritten
+    before = (pins_dir / "sweeps" / "xor_341.json").read_bytes()
+    for read_only in (pins_dir / "sweeps", pins_dir):
+        if read_only == pins_dir:                              # no sweeps/ yet: its folder cannot be made
+            shutil.rmtree(pins_dir / "sweeps")
+        code, err = run_read_only(["sweep", "xor_341", "--seeds", "20", "--update-pin", "--no-progress", "--pins",
+                                   str(pins_dir), "--out", str(tmp_path / "o")], [read_only])
+        assert code == 2, err
+        assert err.count("\n") == 1 and str(pins_dir / "sweeps" / "xor_341.json") in err and ".tmp" not in err
+    assert not (pins_dir / "sweeps").exists() and before
