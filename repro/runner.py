@@ -338,7 +338,7 @@ def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None, pool
     judged = {}
     if progress:
         progress(f"running {len(ids)} example{'s' * (len(ids) != 1)}" + (" in parallel" if pool else "") + " ...")
-    for example, outcome in _outcomes(examples, pool):
+    for n, (example, outcome) in enumerate(_outcomes(examples, pool), 1):
         run = ExampleRun(example, outcome.quantities, outcome.warnings, outcome.error, outcome.seconds)
         rows = compare_example(run, loaded[example.id], strict)
         ok, note = _warning_check(run)
@@ -347,7 +347,7 @@ def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None, pool
         if on_example:
             on_example(entry, rows)
         if progress:
-            progress(f"      {example.id}: {run.seconds:.2f} s", advance=True)
+            progress(f"[{n}/{len(ids)}] {example.id}: {run.seconds:.2f} s", advance=True)
     entries, rows, printed, claims = [], [], [], []
     for example_id in ids:
         entry, example_rows, outcome = judged[example_id]

@@ -216,7 +216,7 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
     shown = b"".join(chunks).decode(errors="replace")
     assert proc.returncode == 0 and "check:" in shown and "step" in shown     # tqdm's bar on the terminal
     plain = _repro("check", "feed_forward", "--no-report", "--out", str(tmp_path / "p"))
-    assert "[1/1] feed_forward ..." in plain.stderr and "\r" not in plain.stderr
+    assert "[1/1] feed_forward: " in plain.stderr and "\r" not in plain.stderr
 
 
 def _import_failed_by(cause):
