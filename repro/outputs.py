@@ -1,24 +1,43 @@
-"""Output folders as one unit: a run writes its whole set into a staging folder and swaps it in at the end.
+"""Output folders stay the user's: a run replaces only the files its command owns, each atomically, and
+publishes them as one set without ever renaming or recreating the folder itself.
 
-``with output_set(out, owned) as staging:`` yields a fresh staging folder beside ``out`` (its creation is
-the write probe: unique, so parallel runs never collide); the command writes its files there. On success
-the files of ``out`` that this command does not own (another command's outputs) are carried over, and
-the staging folder replaces ``out`` (two renames; an interruption between them is repaired by the next
-run, which restores the previous set). On any failure or interruption the staging folder is removed and
-``out`` keeps its previous complete set. A lock beside the folder (``filelock``) keeps two runs from
-writing the same folder at once: the second is bad input (exit 2), never a mix.
+``with output_set(out, owned) as staging:`` locks ``out`` (``out/.backprop-repro.lock``), makes a private
+staging folder inside it (``out/.backprop-repro-staging-XXXX``, so on the same file system) and yields it;
+the command writes its files there. At the end every file is checked before anything is published: its
+final place is ``out/NAME`` with symlinks resolved (a link stays a link and its target gets the contents),
+it must be a regular file or absent, writable and not a mount point, and it keeps the existing file's mode.
+Then a journal in the staging folder lists the renames (and the removals of owned files this run did not
+write: a stale index.html never stays beside a newer results.json; an owned name that is a symlink loses
+the link, never its target), and publication follows the journal: removals, then one ``os.replace`` per
+file, the command's record (the first owned name) last.
+
+The folder's mode, owner, other files, symlinks, hard links and subfolders are never touched, so ``--out .``,
+a mount point and a folder with dangling links work. A replaced file that had other hard links is a new file:
+the other names keep the previous contents (as with any atomic save).
+
+All or nothing, as far as a file system allows: a failure or interruption before the journal is written
+leaves every file as it was; once it is written, an interruption completes the renames in the same process
+before the interrupt goes on (exit 130, the new set in place), and a killed process leaves the journal for
+the next run in that folder, which completes it before anything else. A reader looking during those few
+renames can see some files new and others old. The lock and the staging folder are removed at the end of
+every run, interrupted or not; only a killed process (or a rename that the file system refuses half-way,
+reported as exit 2) leaves them, and the next run clears them. The lock keeps a second run from writing the
+same folder at the same time (bad input, exit 2).
 """
 
 import errno
+import json
 import os
 import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import atomic
 from .errors import BadInput
 
-__all__ = ["output_set", "OWNED"]
+__all__ = ["output_set", "OWNED", "LOCK_NAME", "STAGING_PREFIX"]
 
 #: The files each command owns in its output folder. Files a command owns but did not write this time are
 #: dropped (a stale index.html never stays beside a newer results.json).
@@ -32,83 +51,236 @@ OWNED = {
     "notebook": ("notebooks.json", "notebook_numbers.csv", "notebooks.html"),
 }
 
+LOCK_NAME = ".backprop-repro.lock"
+STAGING_PREFIX = ".backprop-repro-staging-"
+_PREPARED = ".journal-prepared.json"   # temporary files made beside link targets outside the folder
+_COMMIT = ".journal-commit.json"       # written once everything is ready: from here on the set is published
 
-def _previous(out):
-    return out.parent / f".{out.name}.previous"
+
+def destinations(out, owned):
+    """(label, path) of every file an output set of ``owned`` in ``out`` writes, for atomic.distinct."""
+    return [(str(Path(out) / name), Path(out) / name) for name in owned]
 
 
-def _repair(out):
-    """Finish or undo a swap that an interruption cut between its two renames."""
-    previous = _previous(out)
-    if previous.exists():
-        if not out.exists():
-            os.rename(previous, out)
-        else:
-            shutil.rmtree(previous, ignore_errors=True)
+_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def _bad_write(path, exc, option):
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    if isinstance(exc, OSError) and exc.errno in _SPACE:
         return BadInput(f"{option} {path}: no space left while writing ({exc.strerror}); free some space or pass "
                         f"another {option}; the previous outputs were kept")
     return BadInput(f"{option} {path}: cannot write there ({getattr(exc, 'strerror', None) or exc}); pass a directory "
                     f"you can write to")
 
 
+class _Lock:
+    """An exclusive lock on ``directory`` through a file inside it that is removed on release.
+
+    flock where the system has it: the holder unlinks the file while still holding it, and a taker checks that
+    the file it locked is still the one named (else it retries), so a removed lock file never admits two runs.
+    Elsewhere (or where the file system refuses flock) creating the file exclusively is the lock."""
+
+    def __init__(self, directory):
+        self.path = Path(directory) / LOCK_NAME
+        self.fd = None
+
+    def acquire(self):
+        try:
+            import fcntl
+        except ImportError:
+            fcntl = None
+        while fcntl is not None:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+                    raise
+                break   # no flock on this file system: fall back to exclusive creation
+            try:
+                current = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                current = False
+            if current:
+                self.fd = fd
+                return True
+            os.close(fd)   # the previous holder removed it after we opened it: take the new one
+        try:
+            if self.path.exists() and not self._soft_owner_alive():
+                self.path.unlink(missing_ok=True)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return False
+        os.write(self.fd, str(os.getpid()).encode())
+        return True
+
+    def _soft_owner_alive(self):
+        try:
+            pid = int(self.path.read_text() or "0")
+            os.kill(pid, 0)
+        except (ValueError, OSError):
+            return False
+        return True
+
+    def release(self):
+        if self.fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)   # while still holding it: see the class docstring
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _recover(staging):
+    """Finish a committed publication (its journal is there) or drop an uncommitted one; remove ``staging``.
+    Used at the end of every run and, for a run that was killed, by the next run in the folder."""
+    commit = staging / _COMMIT
+    journal = None
+    if commit.is_file():
+        try:
+            journal = json.loads(commit.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            journal = None
+    if journal is not None:
+        for path in journal["remove"]:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        for tmp, final in journal["rename"]:
+            if os.path.lexists(tmp):
+                os.replace(tmp, final)
+        for folder in {os.path.dirname(final) for _, final in journal["rename"]}:
+            _fsync_dir(folder)
+    else:
+        try:
+            temps = json.loads((staging / _PREPARED).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            temps = []
+        for tmp in temps:
+            Path(tmp).unlink(missing_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _fsync_dir(folder):
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:   # not every system fsyncs directories; the renames are done either way
+        pass
+    finally:
+        os.close(fd)
+
+
+def _publish(out, staging, owned, option):
+    """Check every file of the set, write the journal, then apply it (see the module docstring)."""
+    label = f"{option} {out}"
+    elsewhere = f"pass another {option}"
+    out_real = os.path.realpath(out)
+    renames, removals, outside, finals = [], [], [], []
+    for rank, name in enumerate(owned):
+        dest = out / name
+        if os.path.lexists(staging / name):
+            final = atomic.resolve_target(dest, f"{label}: {name}", elsewhere)
+            finals.append((str(dest), final))
+            if os.path.dirname(final) == out_real:
+                mode, owner = atomic.kept_mode(final)
+                os.chmod(staging / name, mode)
+                if owner is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
+                    try:
+                        os.chown(staging / name, *owner)
+                    except OSError:   # a file system without owners
+                        pass
+                renames.append((rank, str(staging / name), str(final)))
+            else:   # a link to a file in another folder: its temporary file must sit beside it
+                outside.append((rank, name, final))
+        elif os.path.lexists(dest):
+            if not (dest.is_symlink() or stat.S_ISREG(dest.lstat().st_mode)):
+                raise BadInput(f"{label}: {name} is not a regular file, and this command owns that name; move it "
+                               f"away or {elsewhere}")
+            removals.append(str(dest))
+    atomic.distinct(finals)
+    temps = []
+    try:
+        for rank, name, final in outside:
+            tmp = atomic.temp_name(final)
+            temps.append(str(tmp))
+            atomic.write_text(staging / _PREPARED, json.dumps(temps))   # before it exists: a kill never strands it
+            atomic.temp_beside(final, (staging / name).read_bytes(), f"{label}: {name}", elsewhere,
+                               user_path=out / name, tmp=tmp)
+            renames.append((rank, str(tmp), str(final)))
+    except BaseException:
+        for tmp in temps:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    renames.sort(key=lambda entry: -entry[0])   # the record (first owned name) lands last
+    atomic.write_text(staging / _COMMIT, json.dumps({"rename": [[tmp, final] for _, tmp, final in renames],
+                                                     "remove": removals}))
+    try:
+        _recover(staging)
+    except OSError as exc:
+        raise BadInput(f"{label}: publishing the new files failed half-way ({exc.strerror or exc}: "
+                       f"{getattr(exc, 'filename', '')}); the next run in this folder completes it") from None
+
+
 @contextmanager
 def output_set(out, owned, option="--out"):
     out = Path(out)
-    from filelock import FileLock, Timeout
-
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.exists() and not out.is_dir():
-            raise BadInput(f"{option} {out}: exists and is not a directory; pass a directory")
-        lock = FileLock(str(out.parent / f".{out.name}.lock"), timeout=0)
-        lock.acquire()
-    except Timeout:
-        raise BadInput(f"{option} {out}: another backprop-repro run is writing there now; wait for it or pass another "
-                       f"{option}") from None
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise _bad_write(out, exc, option) from None
+    if not out.is_dir():
+        raise BadInput(f"{option} {out}: exists and is not a directory; pass a directory")
+    lock = _Lock(out)
+    try:
+        if not lock.acquire():
+            raise BadInput(f"{option} {out}: another backprop-repro run is writing there now; wait for it or pass "
+                           f"another {option}")
     except OSError as exc:
         raise _bad_write(out, exc, option) from None
     staging = None
     try:
-        _repair(out)
+        for stale in out.glob(STAGING_PREFIX + "*"):   # left by a killed run: complete or drop it first
+            if stale.is_dir() and not stale.is_symlink():
+                _recover(stale)
         try:
-            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
         except OSError as exc:
             raise _bad_write(out, exc, option) from None
         try:
             yield staging
+        except atomic.WriteFailed as exc:
+            if staging not in exc.path.parents:
+                raise
+            fix = "free some space" if exc.errno in _SPACE else "make it writable"
+            raise BadInput(f"{option} {out}: {exc.problem} while writing {exc.path.relative_to(staging)}; {fix} or "
+                           f"pass another {option}; the previous outputs were kept") from None
         except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EROFS):
+            if exc.errno in (*_SPACE, errno.EACCES, errno.EROFS):
                 raise _bad_write(out, exc, option) from None
             raise
         try:
-            if out.is_dir():
-                for item in out.iterdir():
-                    if item.name not in owned and not (staging / item.name).exists():
-                        target = staging / item.name
-                        if item.is_dir():
-                            shutil.copytree(item, target)
-                        else:
-                            shutil.copy2(item, target)
-            os.chmod(staging, 0o755 & ~_umask())
-            if out.exists():
-                os.rename(out, _previous(out))
-            os.rename(staging, out)
-            staging = None
-            shutil.rmtree(_previous(out), ignore_errors=True)
+            _publish(out, staging, owned, option)
         except OSError as exc:
             raise _bad_write(out, exc, option) from None
     finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-        _repair(out)
-        lock.release()
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        try:
+            if staging is not None and staging.exists():
+                _recover(staging)
+        except OSError:
+            pass    # a committed journal the file system would not apply: the next run completes it
+        finally:
+            lock.release()

@@ -1,8 +1,10 @@
-"""Outputs as one unit: staging and swap, carried-over files of other commands, a lock against concurrent
-runs, full disks and interruptions that leave the previous complete set."""
+"""Outputs as one unit: a staging folder inside the output folder published file by file under a journal,
+files of other commands kept, a lock against concurrent runs, full disks and interruptions that leave the
+previous complete set, kills completed by the next run, and no lock or staging file left behind."""
 
 import errno
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +14,7 @@ import pytest
 
 from repro import atomic, report
 from repro.cli import main
-from repro.outputs import output_set
+from repro.outputs import LOCK_NAME, output_set
 
 from .conftest import ROOT
 
@@ -30,8 +32,16 @@ def previous(tmp_path):
     return out, {p.name: p.read_bytes() for p in out.iterdir()}
 
 
-def _unchanged(out, before):
-    return {p.name: p.read_bytes() for p in out.iterdir()} == before
+def _unchanged(out, before, but_ours=False):
+    """``out`` holds exactly the files ``before`` (``but_ours``: not counting a killed run's lock and staging)."""
+    return {p.name: p.read_bytes() for p in out.iterdir()
+            if not (but_ours and p.name.startswith(".backprop-repro"))} == before
+
+
+def _leftovers(out):
+    """Lock, staging and temporary files of ours in ``out`` or beside it (the old layout's too)."""
+    return ([p.name for p in out.iterdir() if p.name.startswith(".backprop-repro") or p.name.endswith(".tmp")]
+            + [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")])
 
 
 def test_interrupted_report_leaves_the_previous_complete_set(previous, monkeypatch):
@@ -43,7 +53,7 @@ def test_interrupted_report_leaves_the_previous_complete_set(previous, monkeypat
     monkeypatch.setattr(report, "write_report", interrupted)
     assert main(["check", "feed_forward", "--out", str(out), "--quiet"]) == 130
     assert _unchanged(out, before) and _same_run(out)
-    assert not [p for p in out.parent.iterdir() if ".staging-" in p.name]
+    assert not _leftovers(out)
 
 
 def test_full_disk_is_bad_input_and_keeps_the_previous_set(previous, monkeypatch, capsys):
@@ -59,7 +69,8 @@ def test_full_disk_is_bad_input_and_keeps_the_previous_set(previous, monkeypatch
     assert main(["check", "feed_forward", "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "no space left" in err and str(out) in err and err.count("\n") == 1 and "Traceback" not in err
-    assert _unchanged(out, before)
+    assert ".tmp" not in err and "staging" not in err
+    assert _unchanged(out, before) and not _leftovers(out)
 
 
 def test_other_commands_files_are_kept_and_a_stale_report_is_dropped(previous):
@@ -71,23 +82,74 @@ def test_other_commands_files_are_kept_and_a_stale_report_is_dropped(previous):
 
 
 def test_a_concurrent_run_on_the_same_folder_is_bad_input(previous, capsys):
-    from filelock import FileLock
-
     out, before = previous
-    with FileLock(str(out.parent / f".{out.name}.lock")):
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom repro.outputs import output_set\n"
+                               "with output_set(sys.argv[1], ()):\n    print('held', flush=True); time.sleep(60)",
+                               str(out)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
         assert main(["check", "feed_forward", "--out", str(out), "--quiet"]) == 2
-    assert "another backprop-repro run" in capsys.readouterr().err and _unchanged(out, before)
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert "another backprop-repro run" in capsys.readouterr().err and _unchanged(out, before, but_ours=True)
+    # the killed holder's lock file is free again: the next run takes it, and removes it at its end
+    assert main(["check", "feed_forward", "--out", str(out), "--quiet"]) == 0 and not _leftovers(out)
 
 
-def test_a_swap_cut_between_its_renames_is_repaired_by_the_next_run(tmp_path):
-    out = tmp_path / "out"
-    previous = tmp_path / ".out.previous"
-    previous.mkdir()
-    (previous / "results.json").write_text("{}")
-    with output_set(out, ("results.json",)) as staging:
-        assert (out / "results.json").read_text() == "{}"      # restored before the new set is staged
-        (staging / "results.json").write_text('{"new": 1}')
-    assert json.loads((out / "results.json").read_text()) == {"new": 1} and not previous.exists()
+def test_the_lock_file_is_removed_and_never_admits_two_holders(tmp_path, monkeypatch):
+    import fcntl
+
+    from repro.outputs import _Lock
+
+    first, second = _Lock(tmp_path), _Lock(tmp_path)
+    assert first.acquire() and not second.acquire()
+    first.release()
+    assert not (tmp_path / LOCK_NAME).exists()
+    # the race: a taker opens the file, its holder removes it and lets go, the taker locks the removed file; it
+    # must retry on a new file, else a third run could lock that new one and two runs would hold the folder
+    holder, taker = _Lock(tmp_path), _Lock(tmp_path)
+    assert holder.acquire()
+    real = fcntl.flock
+
+    def flock(fd, operation):
+        if holder.fd is not None:
+            holder.release()
+        return real(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    assert taker.acquire()
+    monkeypatch.setattr(fcntl, "flock", real)
+    assert os.path.samestat(os.fstat(taker.fd), os.stat(tmp_path / LOCK_NAME))
+    assert not _Lock(tmp_path).acquire()
+    taker.release()
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_publication_cut_by_a_kill_is_completed_by_the_next_run(previous):
+    out, before = previous
+    script = ("import os, signal, sys\nfrom repro.cli import main\n"
+              "from repro.outputs import STAGING_PREFIX as STAGING\nreal, seen = os.replace, []\n"
+              "def replace(src, dst):\n"
+              "    if STAGING in str(src) and STAGING not in str(dst):\n"
+              "        seen.append(dst)\n"
+              "        if len(seen) == 5:   # results.json, the last\n"
+              "            os.kill(os.getpid(), signal.SIGKILL)\n"
+              "    real(src, dst)\n"
+              "os.replace = replace\n"
+              "sys.exit(main(['check', 'feed_forward', 'losses', '--jobs', '1', '--out', sys.argv[1], '--quiet']))\n")
+    # --jobs 1: a SIGKILLed parent would strand pool workers
+    done = subprocess.run([sys.executable, "-c", script, str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+    # killed half-way: the report is new (it has the second example), the record old; journal and lock remain
+    assert "losses" in (out / "index.html").read_text()
+    assert (out / "results.json").read_bytes() == before["results.json"]
+    assert _leftovers(out)
+    with output_set(out, ("unrelated.txt",)):            # any next run in the folder completes it first
+        pass
+    assert "losses" in (out / "results.json").read_text() and _same_run(out) and not _leftovers(out)
 
 
 @pytest.mark.parametrize("delay", [0.8, pytest.param(1.6, marks=pytest.mark.slow), 2.4,
@@ -104,7 +166,7 @@ def test_ctrl_c_at_any_point_of_check_leaves_a_whole_folder(previous, delay):
     assert _same_run(out)                     # the old set or the new one, never a mix
     if proc.returncode == 130:
         assert _unchanged(out, before)
-    assert not [p for p in out.parent.iterdir() if ".staging-" in p.name]
+    assert not _leftovers(out)
 
 
 @pytest.mark.slow
