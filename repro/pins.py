@@ -150,4 +150,7 @@ def orphaned_pins(pins_dir):
 
 
 def write_pin(pins_dir, data):
-    atomic.write_text(pin_path(pins_dir, data["example"]), pin_text(data))
+    """Write a pin atomically (through a symlink, keeping its mode); a read-only pin or folder is bad input naming
+    the pin."""
+    atomic.write_text(pin_path(pins_dir, data["example"]), pin_text(data),
+                      elsewhere="pass --pins DIR for another pin folder")
