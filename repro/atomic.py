@@ -10,6 +10,7 @@ the temporary file. ``distinct`` refuses two outputs of one run that land on the
 """
 
 import errno
+import functools
 import os
 import re
 import secrets
@@ -19,7 +20,7 @@ from pathlib import Path
 from .errors import BadInput
 
 __all__ = ["write_text", "write_bytes", "resolve_target", "distinct", "temp_beside", "temp_name", "kept_mode",
-           "WriteFailed"]
+           "apply_mode", "WriteFailed"]
 
 MOUNTINFO = "/proc/self/mountinfo"
 _SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -93,17 +94,24 @@ def kept_mode(final):
     try:
         st = os.stat(final)
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask, None
+        return 0o666 & ~_umask(), None
     return stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid)
 
 
-def _apply_mode(fd, mode, owner):
-    os.fchmod(fd, mode)   # mkstemp makes 0600
+@functools.lru_cache(maxsize=None)
+def _umask():
+    """The process's umask, read once: reading it means setting it, which other threads must not see twice."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def apply_mode(path, mode, owner):
+    """Give a new file the mode (and, as root, the owner) of the file it replaces."""
+    os.chmod(path, mode)   # created 0600; by path, as Windows has no fchmod
     if owner is not None and hasattr(os, "geteuid") and os.geteuid() == 0 and owner != (os.getuid(), os.getgid()):
         try:
-            os.fchown(fd, *owner)
+            os.chown(path, *owner)
         except OSError:   # a file system without owners: the contents matter more
             pass
 
@@ -127,7 +135,7 @@ def temp_beside(final, data, label=None, elsewhere="write elsewhere", user_path=
         raise _failed(user_path, label or str(user_path), elsewhere, exc) from None
     try:
         try:
-            _apply_mode(fd, mode, owner)
+            apply_mode(tmp, mode, owner)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]

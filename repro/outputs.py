@@ -194,13 +194,7 @@ def _publish(out, staging, owned, option):
             final = atomic.resolve_target(dest, f"{label}: {name}", elsewhere)
             finals.append((str(dest), final))
             if os.path.dirname(final) == out_real:
-                mode, owner = atomic.kept_mode(final)
-                os.chmod(staging / name, mode)
-                if owner is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
-                    try:
-                        os.chown(staging / name, *owner)
-                    except OSError:   # a file system without owners
-                        pass
+                atomic.apply_mode(staging / name, *atomic.kept_mode(final))
                 renames.append((rank, str(staging / name), str(final)))
             else:   # a link to a file in another folder: its temporary file must sit beside it
                 outside.append((rank, name, final))
