@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,11 +120,19 @@ class _Lock:
         return True
 
     def _soft_owner_alive(self):
+        """Whether the process named in an exclusive-creation lock still runs (assumed where it cannot be asked:
+        on Windows os.kill would end it)."""
+        if os.name == "nt":
+            return True
         try:
             pid = int(self.path.read_text() or "0")
+            if pid <= 0:
+                return False
             os.kill(pid, 0)
-        except (ValueError, OSError):
+        except ProcessLookupError:
             return False
+        except (ValueError, OSError):   # unreadable, or alive but another user's
+            return not isinstance(sys.exc_info()[1], ValueError)
         return True
 
     def release(self):
@@ -242,7 +251,7 @@ def output_set(out, owned, option="--out"):
     try:
         if not lock.acquire():
             raise BadInput(f"{option} {out}: another backprop-repro run is writing there now; wait for it or pass "
-                           f"another {option}")
+                           f"another {option} (if none runs, remove {lock.path})")
     except OSError as exc:
         raise _bad_write(out, exc, option) from None
     staging = None

@@ -126,6 +126,28 @@ def test_the_lock_file_is_removed_and_never_admits_two_holders(tmp_path, monkeyp
     assert not list(tmp_path.iterdir())
 
 
+def test_without_flock_exclusive_creation_is_the_lock(tmp_path, monkeypatch):
+    """Where the file system refuses flock (some network mounts): a second run is refused, a killed run's lock
+    (its process gone) is taken over, and the file goes at release."""
+    import fcntl
+
+    from repro.outputs import _Lock
+
+    def refused(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", refused)
+    first, second = _Lock(tmp_path), _Lock(tmp_path)
+    assert first.acquire() and not second.acquire()
+    first.release()
+    assert not list(tmp_path.iterdir())
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / LOCK_NAME).write_text(dead.stdout.strip())
+    assert second.acquire()
+    second.release()
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_publication_cut_by_a_kill_is_completed_by_the_next_run(previous):
     out, before = previous
     script = ("import os, signal, sys\nfrom repro.cli import main\n"
