@@ -255,8 +255,8 @@ def cmd_check(args):
         with output_set(out, OWNED["check"]) as staging:
             write_outputs(record, staging, render=not args.no_report, rendered=ahead and ahead.drawn())
     except BaseException:
-        if pool is not None:   # an interrupt or an error: drop the queued work, leave at once
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool is not None:   # an interrupt or an error: no worker outlives the run
+            runner.stop_pool(pool)
         raise
     finally:
         progress.close()
