@@ -35,244 +35,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import BadInput
+from backprop_repro.core.errors import BadInput
+
+from .causes import Cascade
+
+from .numbers import (ALPHA, COSMETIC, Number, _NUMBER, _t_bound, compare_number, normalise,  # noqa: F401
+                      parse_number, tokens, typical)
+from .pair import Difference, _compare_images, _joined_outputs, _tags, compare_text  # noqa: F401
+from .render import write_outputs  # noqa: F401
 
 __all__ = ["COSMETIC", "check_notebook", "find_notebooks", "compare_text", "typical", "VERDICTS_OK"]
 
-VERDICTS_OK = ("reproduced", "reproduced-statistically", "no-stored-outputs")
-#: The statistical rule's false-flag rate: the two-sided tail of a normal beyond 4 standard deviations (6.3e-5),
-#: the same bound the seed sweeps use ('sampling:z=4').
-ALPHA = 6.334248366623996e-05
-
-#: (name, pattern, reason): text that differs between runs or versions without saying anything about the
-#: computation. Matches are replaced by a placeholder on both sides before comparing.
-COSMETIC = [
-    ("figure-repr", r"<(Figure|Axes|matplotlib\.[\w.]+)[^>]*>",
-     "matplotlib's object reprs carry sizes and addresses that follow rcParams defaults (432x288 became 640x480)"),
-    ("object-address", r"<([\w.]+ )?(object|function|built-in function|bound method)[^>]* at 0x[0-9a-fA-F]+>",
-     "memory addresses differ in every process"),
-    ("hex-address", r"\b0x[0-9a-fA-F]{6,}\b", "memory addresses differ in every process"),
-    ("timing", r"(?im)^.*\b(wall time|cpu times|elapsed|took|seconds|per loop|it/s|s/it)\b.*$",
-     "timings differ on every run"),
-    ("progress-bar", r"(?m)^.*(\d+%\|[^\n]*\||\[[=>.\- ]{5,}\]).*$", "progress bars are redrawn differently"),
-    ("warning-path", r"(?m)^\S*[/\\][^\n:]*\.py:\d+: ", "warnings name the file and line of an installed package"),
-    ("numpy-scalar-repr", r"np\.(float|int|uint|complex|bool|str)_?\d*\(([^()]*)\)",
-     "NumPy 2 prints scalars as np.float64(0.5) where 1.x printed 0.5 (NEP 51)"),
-]
-_NUMPY_SCALAR = re.compile(COSMETIC[-1][1])
-
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf)(?![\w.])", re.IGNORECASE)
-
-
-@dataclass
-class Number:
-    text: str
-    value: float
-    unit: float        # one unit in the last printed digit
-
-
-def parse_number(text):
-    lower = text.lower().lstrip("+-")
-    if lower in ("nan", "inf"):
-        return Number(text, float(text), 0.0)
-    mantissa, _, exponent = text.lower().partition("e")
-    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
-    exp = int(exponent) if exponent else 0
-    return Number(text, float(text), 10.0 ** (exp - decimals))
-
-
-def _unwrap_numpy_scalars(text):
-    return _NUMPY_SCALAR.sub(lambda m: m.group(2), text)
-
-
-def normalise(text, cosmetic):
-    """(text with cosmetic matches replaced by placeholders, {pattern name: the matched strings})."""
-    matched = {}
-    unwrapped = _unwrap_numpy_scalars(text)
-    if unwrapped != text:
-        matched["numpy-scalar-repr"] = [m.group(0) for m in _NUMPY_SCALAR.finditer(text)]
-        text = unwrapped
-    for name, pattern, _ in cosmetic:
-        if name == "numpy-scalar-repr":
-            continue
-        found = [m.group(0) for m in re.finditer(pattern, text)]
-        if found:
-            matched[name] = found
-            text = re.sub(pattern, f"<{name}>", text)
-    return text, matched
-
-
-def tokens(text):
-    """(skeleton with numbers replaced by '#', [Number]) of a text."""
-    numbers = [parse_number(m.group(0)) for m in _NUMBER.finditer(text)]
-    return _NUMBER.sub("#", text), numbers
-
-
-def compare_number(stored, fresh, rtol=0.0):
-    """'reproduced', 'rounding' or 'numeric' for a stored number against a fresh one."""
-    if stored.text == fresh.text:
-        return "reproduced"
-    if math.isnan(stored.value) or math.isnan(fresh.value):
-        return "reproduced" if math.isnan(stored.value) and math.isnan(fresh.value) else "numeric"
-    if math.isinf(stored.value) or math.isinf(fresh.value):
-        return "reproduced" if stored.value == fresh.value else "numeric"
-    if rtol and abs(fresh.value - stored.value) <= rtol * abs(stored.value):
-        return "reproduced"
-    # in decimal, as printed: a binary difference cannot resolve the 17th digit of a printed float
-    difference = abs(Decimal(fresh.text) - Decimal(stored.text))
-    unit = Decimal(stored.text).as_tuple()
-    unit = Decimal((0, (1,), unit.exponent))
-    if difference * 2 <= unit:                    # the fresh value rounds to the stored digits
-        return "reproduced"
-    if difference * 2 <= 3 * unit:                # one unit in the last printed digit
-        return "rounding"
-    return "numeric"
-
-
-@functools.lru_cache(maxsize=None)
-def _t_bound(n):
-    """Student's t quantile for n runs (n - 1 degrees of freedom) at the two-sided ALPHA."""
-    from scipy.special import stdtrit   # imported here, only for varying numbers (0.3 s; scipy.stats takes 0.7)
-
-    return float(stdtrit(n - 1, 1.0 - ALPHA / 2.0))
-
-
-def typical(stored, fresh_values, unit=0.0):
-    """The statistical rule for a nondeterministic number: (typical, |t|, bound).
-
-    If the notebook is reproducible, its stored value is one more draw from the process that made the n
-    fresh runs, so t = (stored - mean) / (s * sqrt(1 + 1/n)) follows Student's t with n - 1 degrees of
-    freedom (a prediction interval; s is the runs' sample standard deviation, floored at the rounding
-    noise of the printed digits, unit / sqrt(12)). The stored value is typical when |t| is within the
-    two-sided ALPHA quantile: a reproducible notebook is flagged with probability ALPHA (measured: 4e-5 in
-    400 000 simulated checks, 2 to 10 runs, with and without coarse printing). Few runs give a wide bound
-    (n = 2: 10 050, n = 3: 126, n = 10: 7.0), so only a stored value far outside every run is flagged;
-    more runs (--stat-runs, --runs) sharpen it. The earlier rule (the runs' range widened by 4 population standard
-    deviations) flagged 7 % of reproducible 3-run checks and 20 % of 2-run ones.
-    """
-    n = len(fresh_values)
-    if n < 2:
-        raise ValueError("the statistical rule needs at least 2 fresh runs")
-    mean = statistics.fmean(fresh_values)
-    spread = math.sqrt(statistics.variance(fresh_values) + unit * unit / 12.0)
-    bound = _t_bound(n)
-    if spread == 0.0:
-        return stored == mean, (0.0 if stored == mean else math.inf), bound
-    t = abs(stored - mean) / (spread * math.sqrt(1.0 + 1.0 / n))
-    return t <= bound, t, bound
-
-
-@dataclass
-class Difference:
-    cell: int
-    output: str
-    kind: str
-    stored: str
-    fresh: str
-    explanation: str
-
-    def as_dict(self):
-        return {"cell": self.cell, "output": self.output, "kind": self.kind, "stored": self.stored,
-                "fresh": self.fresh, "explanation": self.explanation}
-
-
-def compare_text(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=False):
-    """Differences and number rows between a stored text and its fresh texts (one per run)."""
-    differences, rows = [], []
-    s_norm, s_hits = normalise(stored, cosmetic)
-    f_norms = [normalise(f, cosmetic) for f in fresh_runs]
-    reasons = {name: reason for name, _, reason in cosmetic}
-    for name in sorted(set(s_hits) | set(f_norms[0][1])):
-        if s_hits.get(name) != f_norms[0][1].get(name):     # only where the cosmetic parts really differ
-            differences.append(Difference(cell, label, "cosmetic", " ".join(map(str, s_hits.get(name, [])))[:200],
-                                          " ".join(map(str, f_norms[0][1].get(name, [])))[:200],
-                                          f"{name}: {reasons.get(name, '')}"))
-    s_skel, s_nums = tokens(s_norm)
-    parsed = [tokens(f) for f, _ in f_norms]
-    f_skel, f_nums = parsed[0]
-    if s_skel != f_skel or len(s_nums) != len(f_nums):
-        differences.append(Difference(cell, label, "text", s_norm[:500], f_norms[0][0][:500],
-                                      "the words or layout around the numbers changed"))
-        return differences, rows
-    varying = [i for i in range(len(s_nums)) if len({p[1][i].text for p in parsed if len(p[1]) == len(s_nums)}) > 1]
-    for i, (s, f) in enumerate(zip(s_nums, f_nums)):
-        values = [p[1][i].value for p in parsed if len(p[1]) == len(s_nums)]
-        if i in varying or (random and len(values) > 1):
-            ok, t, bound = typical(s.value, values, s.unit)
-            kind = "nondeterministic" if ok else "numeric"
-            rows.append({"cell": cell, "output": label, "stored": s.text, "fresh": f.text, "kind": kind,
-                         "fresh_runs": [p[1][i].text for p in parsed]})
-            where = (f"the stored value is {t:.3g} prediction standard errors from the {len(values)} runs' mean "
-                     f"(a reproducible notebook exceeds {bound:.3g} with probability {ALPHA:.1e})")
-            differences.append(Difference(cell, label, kind, s.text, " | ".join(p[1][i].text for p in parsed),
-                                          f"changes between fresh runs; {where}" if ok else
-                                          f"changes between fresh runs, and {where}: far outside every run"))
-            continue
-        kind = compare_number(s, f, rtol)
-        rows.append({"cell": cell, "output": label, "stored": s.text, "fresh": f.text, "kind": kind,
-                     "fresh_runs": [f.text]})
-        if kind == "rounding":
-            differences.append(Difference(cell, label, "rounding", s.text, f.text,
-                                          "one unit in the last printed digit: a last-bit change, once printed"))
-        elif kind == "numeric":
-            differences.append(Difference(cell, label, "numeric", s.text, f.text,
-                                          f"off by {abs(f.value - s.value):.3g}, more than one unit ({s.unit:g}) of "
-                                          f"the last printed digit"))
-    return differences, rows
-
-
-def _joined_outputs(outputs):
-    """[(label, kind, payload)]: streams joined per name (consecutive chunks), results/displays by text/plain,
-    errors by ename: evalue, images by their PNG."""
-    out, streams = [], {}
-    for o in outputs:
-        kind = o.get("output_type")
-        if kind == "stream":
-            name = o.get("name", "stdout")
-            text = o.get("text", "")
-            text = "".join(text) if isinstance(text, list) else text
-            if name in streams:
-                out[streams[name]] = (out[streams[name]][0], "text", out[streams[name]][2] + text)
-            else:
-                streams[name] = len(out)
-                out.append((f"stream:{name}", "text", text))
-        elif kind in ("execute_result", "display_data"):
-            data = o.get("data", {})
-            if "text/plain" in data:
-                text = data["text/plain"]
-                out.append((f"{kind}:text/plain", "text", "".join(text) if isinstance(text, list) else text))
-            if "image/png" in data:
-                png = data["image/png"]
-                out.append((f"{kind}:image/png", "image", "".join(png) if isinstance(png, list) else png))
-        elif kind == "error":
-            out.append(("error", "error", f"{o.get('ename')}: {o.get('evalue')}"))
-    return out
-
-
-def _tags(cell):
-    tags = set(cell.get("metadata", {}).get("tags", []))
-    return tags
-
-
-def _compare_images(stored_b64, fresh_b64):
-    """(same_size, rms or None, note): matplotlib.testing.compare on the two PNGs when their sizes match."""
-    import io
-
-    from matplotlib.testing.compare import compare_images
-    from PIL import Image
-
-    a, b = base64.b64decode(stored_b64), base64.b64decode(fresh_b64)
-    size_a, size_b = Image.open(io.BytesIO(a)).size, Image.open(io.BytesIO(b)).size
-    if size_a != size_b:
-        return False, None, f"stored {size_a[0]}x{size_a[1]}, fresh {size_b[0]}x{size_b[1]}"
-    with tempfile.TemporaryDirectory() as tmp:
-        pa, pb = Path(tmp) / "stored.png", Path(tmp) / "fresh.png"
-        pa.write_bytes(a)
-        pb.write_bytes(b)
-        result = compare_images(str(pa), str(pb), tol=0, in_decorator=True)
-    rms = 0.0 if result is None else float(result["rms"])
-    return True, rms, f"same size, RMS difference {rms:.3g}"
-
+#: 'not-run' (a notebook for another kernel language) passes like 'no-stored-outputs': nothing was checked, and
+#: the record and the console say why; it is not a regression.
+VERDICTS_OK = ("reproduced", "reproduced-statistically", "no-stored-outputs", "not-run")
 
 def load_notebook(path):
     import nbformat
@@ -290,18 +66,118 @@ def load_notebook(path):
     except nbformat.ValidationError as exc:
         raise BadInput(f"{path}: invalid nbformat ({str(exc).splitlines()[0][:150]}); re-save it with Jupyter") \
             from None
+    _validate_cells(nb, path)
+    _clean_outputs(nb)
     return nb
 
 
-def find_notebooks(paths):
-    found = []
+def _b64(text):
+    """The bytes of a base64 payload (line breaks allowed, anything else outside the alphabet is an error)."""
+    return base64.b64decode(re.sub(r"\s+", "", text), validate=True)
+
+
+def _clean(value):
+    """``value`` (a str or a list of them) that encodes as UTF-8: a lone surrogate (possible in a notebook's JSON)
+    becomes its \\udxxx escape, so it is compared, written and printed as a visible difference."""
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if not isinstance(value, str):
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _clean_outputs(nb):
+    """Lone surrogates escaped in every output's text (in memory; the file is never changed)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            for key in ("text", "evalue", "ename"):
+                if key in output:
+                    output[key] = _clean(output[key])
+            data = output.get("data") or {}
+            if "text/plain" in data:
+                data["text/plain"] = _clean(data["text/plain"])
+
+
+def _validate_cells(nb, path):
+    """BadInput naming the notebook, cell and key for metadata this tool reads and image payloads it decodes."""
+    import binascii
+
+    for i, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {})
+        tags = meta.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise BadInput(f"{path}: cell {i}: metadata.tags is {tags!r}; give a list of strings")
+        repro = meta.get("repro")
+        if repro is not None and not isinstance(repro, dict):
+            raise BadInput(f"{path}: cell {i}: metadata.repro is {repro!r}; give an object such as "
+                           f'{{"rtol": 1e-6}} or remove it')
+        if isinstance(repro, dict) and "rtol" in repro:
+            rtol = repro["rtol"]
+            if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not math.isfinite(rtol) or rtol < 0:
+                raise BadInput(f"{path}: cell {i}: metadata.repro.rtol is {rtol!r}; give a relative tolerance, a "
+                               f"finite number >= 0 such as 1e-6, or remove the key")
+        for k, output in enumerate(cell.get("outputs", []) if cell.get("cell_type") == "code" else []):
+            png = (output.get("data") or {}).get("image/png")
+            if png is None:
+                continue
+            try:
+                _b64("".join(png) if isinstance(png, list) else png)
+            except (binascii.Error, ValueError, TypeError) as exc:
+                raise BadInput(f"{path}: cell {i}: outputs[{k}].data['image/png'] is not base64 ({exc}); re-run and "
+                               f"re-save the notebook, or clear that output") from None
+
+
+def notebook_language(nb):
+    """The notebook's kernel language, lower case ('python' when the notebook does not say)."""
+    meta = nb.get("metadata", {})
+    language = (meta.get("kernelspec") or {}).get("language") or (meta.get("language_info") or {}).get("name")
+    return str(language or "python").strip().lower()
+
+
+def _not_run(path, reason):
+    return {"path": str(path), "verdict": "not-run", "reason": reason, "crash": None, "runs": 0, "cause": None,
+            "cause_detail": None, "failures": [], "cells_not_run": [], "cells_capped": [], "numbers_compared": 0,
+            "numbers_reproduced": 0, "kinds": {}, "differences": [], "numbers": [], "cells": [],
+            "seconds_executing": 0.0, "seconds_comparing": 0.0}
+
+
+def _raises_now(work, code_cells):
+    """Whether a fresh run raised in a cell whose stored run did not (and that does not expect it)."""
+    for i, cell in code_cells:
+        if "raises-exception" in _tags(cell) or _tags(cell) & _SKIP:
+            continue
+        if any(o.get("output_type") == "error" for o in work.cells[i].get("outputs", [])) and not any(
+                o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return True
+    return False
+
+
+def find_notebooks(paths, notes=None):
+    """The notebooks in ``paths`` (files, and folders searched recursively), each once; what was passed over is
+    appended to ``notes`` (a folder named like a notebook, a path listed twice)."""
+    found, seen = [], set()
+    notes = [] if notes is None else notes
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found += sorted(q for q in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+            for q in sorted(q for q in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts):
+                if q.is_dir():
+                    notes.append(f"{q}: a folder, not a notebook; skipped")
+                elif q.resolve() in seen:
+                    notes.append(f"{q}: listed twice; checked once")
+                else:
+                    seen.add(q.resolve())
+                    found.append(q)
+        elif path.is_file() and path.resolve() in seen:
+            notes.append(f"{path}: listed twice; checked once")
         elif path.is_file():
             if path.suffix != ".ipynb":
                 raise BadInput(f"{path}: not a notebook (.ipynb); pass notebooks or folders of them")
+            seen.add(path.resolve())
             found.append(path)
         else:
             raise BadInput(f"{path}: no such notebook or folder")
@@ -310,31 +186,137 @@ def find_notebooks(paths):
     return found
 
 
+#: Text a cell may print before the rest is dropped (a notebook that prints forever must not fill the tool's memory).
+OUTPUT_CAP = 10_000_000
+_SKIP = {"nbval-skip", "repro-skip"}
+
+
+def kernel_argv():
+    """The kernel command: ipykernel of the interpreter this tool runs in, never a 'python3' spec found by name
+    (one on JUPYTER_PATH could be another Python)."""
+    import sys
+
+    return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
+def _client(work, path, timeout):
+    """A NotebookClient on a kernel of this interpreter, with output capped per cell and no signal handlers of its
+    own (Ctrl-C and SIGTERM reach us as KeyboardInterrupt; :func:`execute` then kills the kernel)."""
+    import contextlib
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+
+    class OwnPython(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return KernelSpec(argv=kernel_argv(), name=kernel_name, display_name=f"Python ({sys.executable})",
+                              language="python", resource_dir=str(Path(sys.executable).parent))
+
+    class Client(NotebookClient):
+        current = None          # index of the cell running now (the one a timeout stopped)
+        capped = None           # {cell index: characters dropped}
+
+        async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+            self.current = cell_index
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+
+        def output(self, outs, msg, display_id, cell_index):
+            content = msg.get("content", {})
+            size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in (content.get("data") or {}).values())
+            used = self._used.get(cell_index, 0)
+            self._used[cell_index] = used + size
+            if used + size > OUTPUT_CAP:
+                if cell_index not in self.capped:
+                    outs.append(_note_output(f"[backprop-repro: output beyond {OUTPUT_CAP:,} characters dropped]"))
+                self.capped[cell_index] = self.capped.get(cell_index, 0) + size
+                return None
+            return super().output(outs, msg, display_id, cell_index)
+
+        @contextlib.asynccontextmanager
+        async def async_setup_kernel(self, **kwargs):   # nbclient's, without its SIGINT/SIGTERM handlers
+            if not self.km.has_kernel:
+                await self.async_start_new_kernel(**kwargs)
+            if self.kc is None:
+                await self.async_start_new_kernel_client()
+            try:
+                yield
+            finally:
+                await self._async_cleanup_kernel()
+
+    km = AsyncKernelManager(kernel_name="backprop-repro", kernel_spec_manager=OwnPython())
+    client = Client(work, km=km, timeout_func=lambda cell: timeout, allow_errors=True,
+                    resources={"metadata": {"path": str(Path(path).resolve().parent)}})
+    client._used, client.capped = {}, {}
+    return client
+
+
+def _note_output(text):
+    import nbformat
+
+    return nbformat.v4.new_output("stream", name="stderr", text=text + "\n")
+
+
+def _kill_kernel(client, km):
+    """Stop the kernel of an interrupted run now (its process and connection files); never raises."""
+    try:
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(5)
+    except Exception:   # noqa: BLE001 - already gone
+        pass
+    try:
+        if client.kc is not None:
+            client.kc.stop_channels()
+    except Exception:   # noqa: BLE001
+        pass
+    try:
+        km.cleanup_connection_file()
+        km.cleanup_ipc_files()
+    except Exception:   # noqa: BLE001
+        pass
+
+
 def execute(nb, path, timeout):
-    """Execute a copy of ``nb`` in ``path``'s folder; returns (executed notebook, crash or None, seconds)."""
+    """Execute a copy of ``nb`` in ``path``'s folder; returns (executed notebook, crash or None, seconds).
+
+    ``crash`` is None or {"cause", "detail", "cell"} (a timeout or a dead kernel); cells whose output passed
+    OUTPUT_CAP end with a note and are listed in ``work.metadata["backprop_repro_capped"]``."""
     import copy
 
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from .causes import explain_timeout
 
     work = copy.deepcopy(nb)
     for cell in work.cells:
         if cell.get("cell_type") == "code":
             cell["outputs"] = []
-            if _tags(cell) & {"nbval-skip", "repro-skip"}:
+            if _tags(cell) & _SKIP:
                 cell["source"] = ""
-    client = NotebookClient(work, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(Path(path).resolve().parent)}})
+    client = _client(work, path, timeout)
+    km = client.km
     start = time.perf_counter()
     crash = None
     import subprocess
 
     try:   # the kernel's own log lines (transport warnings, its interrupt traceback) are not ours to print
         client.execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except CellTimeoutError as exc:
-        crash = f"a cell ran longer than --timeout {timeout} s ({str(exc).splitlines()[0][:120]})"
+    except CellTimeoutError:
+        cause, detail = explain_timeout(timeout)
+        crash = {"cause": cause, "detail": detail, "cell": client.current}
     except DeadKernelError as exc:
-        crash = f"the kernel died ({exc})"
+        crash = {"cause": "error", "detail": f"the kernel died ({exc})", "cell": client.current}
+    except BaseException:
+        _kill_kernel(client, km)
+        raise
+    finally:
+        if km.has_kernel:       # a timeout or a dead kernel: nothing may outlive the run
+            _kill_kernel(client, km)
+    work.metadata["backprop_repro_capped"] = dict(client.capped)
+    _clean_outputs(work)
     return work, crash, time.perf_counter() - start
 
 
@@ -369,26 +351,36 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
             raise BadInput(f"--cosmetic {pattern!r}: not a regular expression ({exc})") from None
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
     stored_any = any(c.get("outputs") for _, c in code_cells)
+    language = notebook_language(nb)
+    if language != "python":
+        return _not_run(path, f"its kernel's language is {language}, not Python: this tool runs notebooks in a "
+                              f"Python kernel only")
     executed, crash, seconds = [], None, 0.0
     for _ in range(max(1, runs)):
-        work, crash_k, sec = execute(nb, path, timeout)
+        work, crash, sec = execute(nb, path, timeout)
         executed.append(work)
         seconds += sec
-        crash = crash or crash_k
-        if crash_k:
-            break
+        if crash or _raises_now(work, code_cells):
+            break                  # a crash says what it says in one run: no more runs for it
     random_tagged = any("repro-random" in _tags(c) for _, c in code_cells)
-    if not crash and len(executed) >= 2 and (random_tagged or _runs_differ(executed, code_cells, patterns)):
+    crashed = bool(crash) or _raises_now(executed[-1], code_cells)
+    if not crashed and len(executed) >= 2 and (random_tagged or _runs_differ(executed, code_cells, patterns)):
         while len(executed) < stat_runs and not crash:
             work, crash, sec = execute(nb, path, timeout)
             executed.append(work)
             seconds += sec
+    folder = str(Path(path).resolve().parent)
+    cascade = Cascade()
+    stopped_at = crash["cell"] if crash and crash.get("cell") is not None else None
     compare_start = time.perf_counter()
-    differences, rows, cells = [], [], []
+    differences, rows, cells, not_run_cells = [], [], [], []
     for i, cell in code_cells:
         tags = _tags(cell)
         meta = cell.get("metadata", {}).get("repro", {}) or {}
         if tags & {"nbval-skip", "repro-skip"}:
+            continue
+        if stopped_at is not None and i > stopped_at:
+            not_run_cells.append(i)        # after the cell that timed out or killed the kernel: never ran
             continue
         stored = _joined_outputs(cell.get("outputs", []))
         fresh_all = [_joined_outputs(run.cells[i].get("outputs", [])) for run in executed]
@@ -401,8 +393,11 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
         stored_errors = [p for lab, kind, p in stored if kind == "error"]
         expects_error = "raises-exception" in tags
         if fresh_errors and not stored_errors and not expects_error:
+            failure = cascade.add(i, "".join(cell.get("source", "")), fresh_errors[0], folder)
+            if failure["cell"] != i:
+                continue   # follows from an earlier failure: listed under it, its missing outputs with it
             differences.append(Difference(i, "error", "error", "", fresh_errors[0], "the cell raises now; its stored "
-                                          "run did not"))
+                                          f"run did not: {failure['detail']}"))
         elif stored_errors and not fresh_errors:
             differences.append(Difference(i, "error", "error", stored_errors[0], "",
                                           "the stored run raised here; the fresh run does not"))
@@ -423,7 +418,13 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
                                               "the fresh run has no such output"))
                 continue
             if kind == "image":
-                same, rms, note = _compare_images(payload, fresh_by_label[lab][0])
+                try:
+                    same, rms, note = _compare_images(payload, fresh_by_label[lab][0])
+                except Exception as exc:    # noqa: BLE001 - PIL and zlib raise many kinds for a damaged PNG
+                    differences.append(Difference(i, lab, "image", "unreadable image", "fresh image",
+                                                  f"the stored image is not a readable PNG ({type(exc).__name__}: "
+                                                  f"{str(exc)[:100]}); it cannot match the fresh one"))
+                    continue
                 if not same or rms:
                     failing = images is not None and (not same or rms > images)
                     differences.append(Difference(i, lab, "image", "stored image", "fresh image",
@@ -434,10 +435,27 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
             differences += diffs
             rows += number_rows
     compare_seconds = time.perf_counter() - compare_start
+    for failure in cascade.failures:
+        if failure["grouped"]:
+            d = next(d for d in differences if d.kind == "error" and d.cell == failure["cell"])
+            d.explanation += (f"; {len(failure['grouped'])} later cell(s) fail because of it: "
+                              + ", ".join(f"cell {g['cell']} ({g['error'][:80]})" for g in failure["grouped"]))
+    capped = sorted({i for run in executed for i in run.metadata.get("backprop_repro_capped", {})})
+    for i in capped:
+        differences.append(Difference(i, "output", "text", "", f"more than {OUTPUT_CAP:,} characters",
+                                      f"the cell printed more than {OUTPUT_CAP:,} characters; the rest was dropped"))
+    if crash:
+        cause, cause_detail = crash["cause"], crash["detail"] + (
+            f" (cell {crash['cell']}; the {len(not_run_cells)} code cell(s) after it did not run)"
+            if crash.get("cell") is not None else "")
+    elif cascade.failures:
+        cause, cause_detail = cascade.failures[0]["cause"], cascade.failures[0]["detail"]
+    else:
+        cause = cause_detail = None
     failing_kinds = {"numeric", "text", "error"} | ({"rounding"} if strict_digits else set())
-    image_fail = images is not None and any(d.kind == "image" and "beyond --images" in d.explanation
-                                            for d in differences)
-    if crash or any(d.kind == "error" and d.fresh and not d.stored for d in differences):
+    image_fail = any(d.kind == "image" and ((images is not None and "beyond --images" in d.explanation)
+                                            or d.stored == "unreadable image") for d in differences)
+    if crash or cascade.failures:
         verdict = "crashed"
     elif not stored_any:
         verdict = "no-stored-outputs"
@@ -447,7 +465,10 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
         verdict = "reproduced-statistically"
     else:
         verdict = "reproduced"
-    return {"path": str(path), "verdict": verdict, "crash": crash, "runs": len(executed),
+    return {"path": str(path), "verdict": verdict, "crash": crash["detail"] if crash else None, "runs": len(executed),
+            "cause": cause, "cause_detail": cause_detail,
+            "failures": [{k: f[k] for k in ("cell", "error", "cause", "detail", "grouped")} for f in cascade.failures],
+            "cells_not_run": not_run_cells, "cells_capped": capped,
             "numbers_compared": len(rows),
             "numbers_reproduced": sum(r["kind"] in ("reproduced", "nondeterministic") for r in rows),
             "kinds": {k: sum(d.kind == k for d in differences) for k in
@@ -456,122 +477,55 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
             "seconds_executing": round(seconds, 3), "seconds_comparing": round(compare_seconds, 4)}
 
 
+def _sigterm_interrupts():
+    """While notebooks run, SIGTERM is an interrupt like Ctrl-C (KeyboardInterrupt: the kernel is killed, exit 130,
+    the output folder keeps its previous set); the previous handler comes back afterwards."""
+    import contextlib
+    import signal
+    import threading
+
+    @contextlib.contextmanager
+    def installed():
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, interrupt)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return installed()
+
+
 def run_notebooks(paths, runs=2, timeout=60, cosmetic=(), strict_digits=False, images=None, progress=None,
                   stat_runs=STAT_RUNS):
     """The record of a `notebook` command: schema_version 1, environment, notebooks."""
-    from .environment import fingerprint
+    from backprop_repro.core.environment import fingerprint
 
     if runs < 1:
         raise BadInput(f"--runs {runs}: give 1 or more fresh runs (2 or more detect nondeterministic numbers)")
     if stat_runs < 2:
         raise BadInput(f"--stat-runs {stat_runs}: give 2 or more (the statistical rule needs at least 2 runs)")
-    if timeout <= 0:
-        raise BadInput(f"--timeout {timeout}: give a positive number of seconds per cell")
-    notebooks = find_notebooks(paths)
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise BadInput(f"--timeout {timeout}: give a positive finite number of seconds per cell, such as 120")
+    notes = []
+    notebooks = find_notebooks(paths, notes)
     for path in notebooks:                  # every input validated before the first kernel starts
         load_notebook(path)
     records = []
-    for n, path in enumerate(notebooks, 1):
-        if progress:
-            progress(f"[{n}/{len(notebooks)}] {path}")
-        records.append(check_notebook(path, runs, timeout, cosmetic, strict_digits, images, stat_runs))
-        if progress:
-            progress(f"      {path}: {records[-1]['verdict']}", advance=True)
+    with _sigterm_interrupts():
+        for n, path in enumerate(notebooks, 1):
+            if progress:
+                progress(f"[{n}/{len(notebooks)}] {path}")
+            records.append(check_notebook(path, runs, timeout, cosmetic, strict_digits, images, stat_runs))
+            if progress:
+                progress(f"      {path}: {records[-1]['verdict']}", advance=True)
     return {"schema_version": 1, "environment": fingerprint(), "strict_digits": strict_digits, "runs": runs,
-            "stat_runs": stat_runs,
+            "stat_runs": stat_runs, "kernel": {"argv": kernel_argv()[:3], "language": "python"}, "skipped": notes,
             "notebooks": records,
             "exit_status": 0 if all(r["verdict"] in VERDICTS_OK for r in records) else 1}
-
-
-def write_outputs(record, out):
-    """notebooks.json, notebook_numbers.csv (one row per number) and notebooks.html into ``out``."""
-    import csv
-    import io
-    import json
-
-    from . import atomic, values
-
-    slim = {**record, "notebooks": [{k: v for k, v in nb.items() if k != "cells"} for nb in record["notebooks"]]}
-    atomic.write_text(out / "notebooks.json", json.dumps(values.json_safe(slim), indent=1, allow_nan=False) + "\n")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["notebook", "cell", "output", "stored", "fresh", "kind", "fresh_runs"])
-    for nb in record["notebooks"]:
-        for r in nb["numbers"]:
-            writer.writerow([nb["path"], r["cell"], r["output"], r["stored"], r["fresh"], r["kind"],
-                             " ".join(r["fresh_runs"])])
-    atomic.write_text(out / "notebook_numbers.csv", buffer.getvalue())
-    atomic.write_text(out / "notebooks.html", _html(record))
-
-
-def _highlight(text, kinds_by_number):
-    """HTML of a text with its numbers marked by their comparison kind."""
-    from markupsafe import escape
-
-    out, last = [], 0
-    numbers = list(_NUMBER.finditer(text))
-    for k, m in enumerate(numbers):
-        out.append(str(escape(text[last:m.start()])))
-        kind = kinds_by_number[k] if k < len(kinds_by_number) else ""
-        out.append(f'<mark class="{kind}">{escape(m.group(0))}</mark>' if kind and kind != "reproduced"
-                   else str(escape(m.group(0))))
-        last = m.end()
-    out.append(str(escape(text[last:])))
-    return "".join(out)
-
-
-def _html(record):
-    from jinja2 import Environment, select_autoescape
-    from markupsafe import Markup
-
-    views = []
-    for nb in record["notebooks"]:
-        cells = []
-        for cell in nb["cells"]:
-            rows = []
-            for lab, kind, payload in cell["stored"]:
-                fresh = next((p for l2, k2, p in cell["fresh"] if l2 == lab), None)
-                kinds = [r["kind"] for r in nb["numbers"] if r["cell"] == cell["cell"] and r["output"] == lab]
-                if kind == "image":
-                    rows.append({"label": lab, "image": True, "stored": payload, "fresh": fresh})
-                else:
-                    rows.append({"label": lab, "image": False, "stored": Markup(_highlight(payload, kinds)),
-                                 "fresh": Markup(_highlight(fresh or "", kinds)) if fresh is not None else None})
-            diffs = [d for d in nb["differences"] if d["cell"] == cell["cell"]]
-            cells.append({"cell": cell["cell"], "source": cell["source"], "rows": rows, "diffs": diffs,
-                          "ignored": cell["ignored"]})
-        views.append({**nb, "cell_views": cells})
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    return env.from_string(_TEMPLATE).render(record=record, views=views)
-
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>backprop-repro notebooks</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1280px;padding:0 1.2em 3em;color:#1d232b}
-table{border-collapse:collapse;width:100%;font-size:12.5px;margin:.4em 0 1em}th,td{border-bottom:1px solid #e3e7ed;padding:.25em .45em;text-align:left;vertical-align:top}
-pre{margin:0;white-space:pre-wrap;font-size:12px}.cols{display:grid;grid-template-columns:1fr 1fr;gap:.6em}
-mark.rounding{background:#fff4ce}mark.numeric{background:#f8d7da}mark.nondeterministic{background:#e0e7ff}
-.reproduced,.reproduced-statistically,.no-stored-outputs{color:#17663a}.not-reproduced,.crashed{color:#b3261e;font-weight:600}
-img{max-width:100%;border:1px solid #e3e7ed}.cell{border:1px solid #d5dbe3;border-radius:6px;padding:.5em .7em;margin:.6em 0}
-code.src{display:block;white-space:pre-wrap;background:#f6f8fa;padding:.3em;font-size:12px}
-</style></head><body>
-<h1>Notebooks: stored outputs against fresh runs</h1>
-<p>Python {{ record.environment.python }}, NumPy {{ record.environment.numpy }}; {{ record.runs }} fresh run(s) each.
-Numbers are compared at the stored value's printed precision: <mark class="rounding">one unit in the last digit</mark>,
-<mark class="numeric">more</mark>, <mark class="nondeterministic">varies between fresh runs</mark>.</p>
-<table><tr><th>notebook</th><th>verdict</th><th>numbers reproduced</th><th>differences by kind</th></tr>
-{% for nb in views %}<tr><td><a href="#nb{{ loop.index }}">{{ nb.path }}</a></td><td class="{{ nb.verdict }}">{{ nb.verdict }}</td>
-<td>{{ nb.numbers_reproduced }} of {{ nb.numbers_compared }}</td><td>{% for k, n in nb.kinds.items() if n %}{{ n }} {{ k }} {% endfor %}</td></tr>{% endfor %}
-</table>
-{% for nb in views %}<section id="nb{{ loop.index }}"><h2>{{ nb.path }}: <span class="{{ nb.verdict }}">{{ nb.verdict }}</span></h2>
-{% if nb.crash %}<p class="crashed">{{ nb.crash }}</p>{% endif %}
-{% for c in nb.cell_views %}<div class="cell"><b>cell {{ c.cell }}</b>{% if c.ignored %} (outputs ignored by its tag){% endif %}
-<code class="src">{{ c.source }}</code>
-{% for r in c.rows %}<div class="cols"><div><i>stored {{ r.label }}</i>{% if r.image %}<img alt="stored" src="data:image/png;base64,{{ r.stored }}">{% else %}<pre>{{ r.stored }}</pre>{% endif %}</div>
-<div><i>fresh</i>{% if r.fresh is none %}<p>(none)</p>{% elif r.image %}<img alt="fresh" src="data:image/png;base64,{{ r.fresh }}">{% else %}<pre>{{ r.fresh }}</pre>{% endif %}</div></div>{% endfor %}
-{% if c.diffs %}<table><tr><th>kind</th><th>stored</th><th>fresh</th><th>explanation</th></tr>
-{% for d in c.diffs %}<tr><td>{{ d.kind }}</td><td><code>{{ d.stored[:120] }}</code></td><td><code>{{ d.fresh[:120] }}</code></td><td>{{ d.explanation }}</td></tr>{% endfor %}</table>{% endif %}
-</div>{% endfor %}</section>{% endfor %}
-</body></html>
-"""

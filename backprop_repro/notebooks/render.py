@@ -1,0 +1,97 @@
+"""notebooks.json, notebook_numbers.csv and notebooks.html of a `notebook` record."""
+
+from .numbers import _NUMBER
+
+def write_outputs(record, out):
+    """notebooks.json, notebook_numbers.csv (one row per number) and notebooks.html into ``out``."""
+    import csv
+    import io
+    import json
+
+    from backprop_repro.store import atomic
+    from backprop_repro.core import values
+
+    slim = {**record, "notebooks": [{k: v for k, v in nb.items() if k != "cells"} for nb in record["notebooks"]]}
+    atomic.write_text(out / "notebooks.json", json.dumps(values.json_safe(slim), indent=1, allow_nan=False) + "\n")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["notebook", "cell", "output", "stored", "fresh", "kind", "fresh_runs"])
+    for nb in record["notebooks"]:
+        for r in nb["numbers"]:
+            writer.writerow([nb["path"], r["cell"], r["output"], r["stored"], r["fresh"], r["kind"],
+                             " ".join(r["fresh_runs"])])
+    atomic.write_text(out / "notebook_numbers.csv", buffer.getvalue())
+    atomic.write_text(out / "notebooks.html", _html(record))
+
+
+def _highlight(text, kinds_by_number):
+    """HTML of a text with its numbers marked by their comparison kind."""
+    from markupsafe import escape
+
+    out, last = [], 0
+    numbers = list(_NUMBER.finditer(text))
+    for k, m in enumerate(numbers):
+        out.append(str(escape(text[last:m.start()])))
+        kind = kinds_by_number[k] if k < len(kinds_by_number) else ""
+        out.append(f'<mark class="{kind}">{escape(m.group(0))}</mark>' if kind and kind != "reproduced"
+                   else str(escape(m.group(0))))
+        last = m.end()
+    out.append(str(escape(text[last:])))
+    return "".join(out)
+
+
+def _html(record):
+    from jinja2 import Environment, select_autoescape
+    from markupsafe import Markup
+
+    views = []
+    for nb in record["notebooks"]:
+        cells = []
+        for cell in nb["cells"]:
+            rows = []
+            for lab, kind, payload in cell["stored"]:
+                fresh = next((p for l2, k2, p in cell["fresh"] if l2 == lab), None)
+                kinds = [r["kind"] for r in nb["numbers"] if r["cell"] == cell["cell"] and r["output"] == lab]
+                if kind == "image":
+                    rows.append({"label": lab, "image": True, "stored": payload, "fresh": fresh})
+                else:
+                    rows.append({"label": lab, "image": False, "stored": Markup(_highlight(payload, kinds)),
+                                 "fresh": Markup(_highlight(fresh or "", kinds)) if fresh is not None else None})
+            diffs = [d for d in nb["differences"] if d["cell"] == cell["cell"]]
+            cells.append({"cell": cell["cell"], "source": cell["source"], "rows": rows, "diffs": diffs,
+                          "ignored": cell["ignored"]})
+        views.append({**nb, "cell_views": cells})
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    return env.from_string(_TEMPLATE).render(record=record, views=views)
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>backprop-repro notebooks</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1280px;padding:0 1.2em 3em;color:#1d232b}
+table{border-collapse:collapse;width:100%;font-size:12.5px;margin:.4em 0 1em}th,td{border-bottom:1px solid #e3e7ed;padding:.25em .45em;text-align:left;vertical-align:top}
+pre{margin:0;white-space:pre-wrap;font-size:12px}.cols{display:grid;grid-template-columns:1fr 1fr;gap:.6em}
+mark.rounding{background:#fff4ce}mark.numeric{background:#f8d7da}mark.nondeterministic{background:#e0e7ff}
+.reproduced,.reproduced-statistically,.no-stored-outputs{color:#17663a}.not-reproduced,.crashed{color:#b3261e;font-weight:600}
+img{max-width:100%;border:1px solid #e3e7ed}.cell{border:1px solid #d5dbe3;border-radius:6px;padding:.5em .7em;margin:.6em 0}
+code.src{display:block;white-space:pre-wrap;background:#f6f8fa;padding:.3em;font-size:12px}
+</style></head><body>
+<h1>Notebooks: stored outputs against fresh runs</h1>
+<p>Python {{ record.environment.python }}, NumPy {{ record.environment.numpy }}; {{ record.runs }} fresh run(s) each.
+Numbers are compared at the stored value's printed precision: <mark class="rounding">one unit in the last digit</mark>,
+<mark class="numeric">more</mark>, <mark class="nondeterministic">varies between fresh runs</mark>.</p>
+<table><tr><th>notebook</th><th>verdict</th><th>numbers reproduced</th><th>differences by kind</th></tr>
+{% for nb in views %}<tr><td><a href="#nb{{ loop.index }}">{{ nb.path }}</a></td><td class="{{ nb.verdict }}">{{ nb.verdict }}</td>
+<td>{{ nb.numbers_reproduced }} of {{ nb.numbers_compared }}</td><td>{% for k, n in nb.kinds.items() if n %}{{ n }} {{ k }} {% endfor %}</td></tr>{% endfor %}
+</table>
+{% for nb in views %}<section id="nb{{ loop.index }}"><h2>{{ nb.path }}: <span class="{{ nb.verdict }}">{{ nb.verdict }}</span></h2>
+{% if nb.crash %}<p class="crashed">{{ nb.crash }}</p>{% endif %}
+{% for c in nb.cell_views %}<div class="cell"><b>cell {{ c.cell }}</b>{% if c.ignored %} (outputs ignored by its tag){% endif %}
+<code class="src">{{ c.source }}</code>
+{% for r in c.rows %}<div class="cols"><div><i>stored {{ r.label }}</i>{% if r.image %}<img alt="stored" src="data:image/png;base64,{{ r.stored }}">{% else %}<pre>{{ r.stored }}</pre>{% endif %}</div>
+<div><i>fresh</i>{% if r.fresh is none %}<p>(none)</p>{% elif r.image %}<img alt="fresh" src="data:image/png;base64,{{ r.fresh }}">{% else %}<pre>{{ r.fresh }}</pre>{% endif %}</div></div>{% endfor %}
+{% if c.diffs %}<table><tr><th>kind</th><th>stored</th><th>fresh</th><th>explanation</th></tr>
+{% for d in c.diffs %}<tr><td>{{ d.kind }}</td><td><code>{{ d.stored[:120] }}</code></td><td><code>{{ d.fresh[:120] }}</code></td><td>{{ d.explanation }}</td></tr>{% endfor %}</table>{% endif %}
+</div>{% endfor %}</section>{% endfor %}
+</body></html>
+"""
