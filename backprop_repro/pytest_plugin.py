@@ -1,19 +1,46 @@
 """pytest plugin (entry point ``pytest11``: installing backprop-repro enables it).
 
 - fixture ``repro_regression``: ``repro_regression.check(values, policy=None)`` pins a test's named
-  values in ``<test file folder>/<test file stem>/<test name>.json`` (see :mod:`repro.regression`);
-- option ``--repro-regen``: rewrite pins whose values changed (the test still fails once, for review);
+  values in ``<test file folder>/<test file stem>/<class>.<test name>[<parameters>].json``, one file per
+  test node id (see :func:`pin_file_name` and :mod:`backprop_repro.store.regression`);
+- option ``--repro-regen``: rewrite pins whose values changed or that no longer read (the test still fails
+  once, for review);
 - option ``--repro-nb``: collect notebooks (``pytest --repro-nb PATH``) as test items, one per notebook,
-  checked by :mod:`repro.notebooks`; a failure lists the differences.
+  checked by :mod:`backprop_repro.notebooks.judge`; a failure lists the differences.
 
 Loading the plugin imports nothing heavy; NumPy comes in when a test uses the fixture.
 """
 
-import re
+import string
+from urllib.parse import unquote
 
 import pytest
 
-__all__ = ["RegressionFixture"]
+__all__ = ["RegressionFixture", "pin_file_name", "node_of_pin_file_name"]
+
+_SAFE = frozenset(string.ascii_letters + string.digits + "_-")
+
+
+def _escape(text, keep=""):
+    """``text`` with every character outside letters, digits, ``_-`` and ``keep`` as %XX of its UTF-8 bytes."""
+    return "".join(c if c in _SAFE or c in keep else "".join(f"%{b:02X}" for b in c.encode()) for c in text)
+
+
+def pin_file_name(classes, name):
+    """The pin file name (without ``.json``) of the test ``name`` (with its ``[parameters]``) inside
+    ``classes`` (outermost first): the names joined by ``.``, the parameters in brackets, every other character
+    (``/``, space, ``%``, ``:``, ...) as %XX, so that no two node ids share a file and the name reads back
+    (:func:`node_of_pin_file_name`). ``TestA::test_m[a b]`` -> ``TestA.test_m[a%20b]``."""
+    function, bracket, parameters = name.partition("[")
+    head = ".".join(_escape(part) for part in (*classes, function))
+    return head + (bracket + _escape(parameters, keep=".[]") if bracket else "")
+
+
+def node_of_pin_file_name(file_name):
+    """Inverse of :func:`pin_file_name`: ``(classes, name)``."""
+    head, bracket, parameters = file_name.partition("[")
+    *classes, function = [unquote(part) for part in head.split(".")]
+    return classes, function + (bracket + unquote(parameters) if bracket else "")
 
 
 def pytest_addoption(parser):
@@ -35,19 +62,22 @@ class RegressionFixture:
 
     def check(self, values, policy=None):
         """Pin ``values`` (name -> array, number or text) beside the test, or compare with the pin."""
-        from .regression import ValuesDiffer, check_values
+        from backprop_repro.core.errors import BadInput
+        from backprop_repro.store.regression import ValuesDiffer, check_values
 
         try:
             return check_values(values, self.path, policy=policy, regen=self.regen)
-        except ValuesDiffer as exc:
-            pytest.fail(str(exc), pytrace=False)
+        except (ValuesDiffer, BadInput) as exc:
+            message = str(exc)
+        pytest.fail(message, pytrace=False)   # outside the except: the message once, not chained
 
 
 @pytest.fixture
 def repro_regression(request):
     """Pin a test's named values next to its file, judged by this suite's tolerance policies."""
     test_file = request.path
-    name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
+    classes = [node.name for node in request.node.listchain() if isinstance(node, pytest.Class)]
+    name = pin_file_name(classes, request.node.name)
     return RegressionFixture(test_file.parent / test_file.stem / f"{name}.json",
                              request.config.getoption("repro_regen"))
 
@@ -75,7 +105,7 @@ class NotebookItem(pytest.Item):
     """One notebook: its stored outputs against fresh runs (backprop-repro notebook), as one test."""
 
     def runtest(self):
-        from .notebooks import VERDICTS_OK, check_notebook
+        from backprop_repro.notebooks.judge import VERDICTS_OK, check_notebook
 
         config = self.config
         record = check_notebook(self.path, runs=config.getoption("repro_nb_runs"),

@@ -5,7 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from repro.policies import compare, compare_printed, parse_policy, ulp_distance
+from hypothesis import given, strategies as st
+
+from backprop_repro.core.policies import (compare, compare_printed, parse_policy, printed_decimals, printed_text,
+                                          ulp_distance)
 
 from .conftest import committed_pin, pinned_quantities
 
@@ -36,6 +39,10 @@ def perturb_past(expected, policy_text):
         out = expected.astype(np.float64).copy()
         e = out.reshape(-1)[0]
         out.reshape(-1)[0] = e * policy.factor * 1.01 if e else 1e-300
+        return out.astype(expected.dtype)
+    if policy.kind == "printed":   # one unit of the last printed decimal
+        out = expected.astype(np.float64).copy()
+        out.reshape(-1)[0] += 10.0 ** -policy.digits
         return out.astype(expected.dtype)
     out = expected.astype(np.float64).copy()
     e = out.reshape(-1)[0]
@@ -121,6 +128,63 @@ def test_shape_dtype_and_text_mismatches_fail():
 def test_malformed_policies_are_rejected(text):
     with pytest.raises(ValueError, match="policy"):
         parse_policy(text)
+
+
+def test_printed_policy_is_print_the_same():
+    """printed:D is "both print the same at D decimals", not a distance: the issue 18 cases."""
+    assert compare(np.float64(1.5), np.float64(2.49), "printed:0").passed        # both print 2
+    assert not compare(np.float64(2.4), np.float64(2.6), "printed:0").passed     # 2 vs 3, 0.2 apart
+    result = compare(np.float64(2.4), np.float64(2.6), "printed:0")
+    assert "prints 2 vs 3" in result.message
+    # one unit in the last printed digit fails, at any number of decimals, beside a pass
+    assert compare(np.float64(0.12341), np.float64(0.12339), "printed:4").passed
+    assert not compare(np.float64(0.1235), np.float64(0.1234), "printed:4").passed
+    assert not compare(np.float32(0.5519137), np.float32(0.5519136), "printed:7").passed
+
+
+def test_printed_zero_has_no_sign_but_a_printed_unit_still_counts():
+    assert printed_text(-0.001, 2) == "0.00" and printed_text(-0.0, 0) == "0"
+    assert compare(np.array([-0.001, 0.004]), np.array([0.001, -0.0]), "printed:2").passed
+    assert not compare(np.array([-0.006]), np.array([0.001]), "printed:2").passed      # -0.01 vs 0.00
+    assert compare_printed(0.001, "-0.00").passed
+    assert not compare_printed(-0.006, "0.00").passed
+
+
+def test_printed_policy_on_arrays_and_integers():
+    e = np.array([[0.121, 0.5], [1.0, 2.0]])
+    assert compare(e + 0.003, e, "printed:2").passed
+    moved = e.copy()
+    moved[1, 0] += 0.01
+    result = compare(moved, e, "printed:2")
+    assert not result.passed and result.n_mismatch == 1 and "at index [1, 0]" in result.message
+    big = np.array([2 ** 62 + 1], dtype=np.int64)                 # integers print exactly, however large
+    assert compare(big, big.copy(), "printed:0").passed
+    assert not compare(big + 1, big, "printed:0").passed
+    assert not compare(np.array([np.nan]), np.array([np.nan]), "printed:3").passed   # NaN never passes
+
+
+def test_document_values_use_the_same_rule():
+    assert compare_printed(1.5, "2").passed and compare_printed(2.49, "2").passed
+    assert not compare_printed(2.6, "2").passed and not compare_printed(1.49, "2").passed
+    assert compare_printed(0.78535854140, "0.78535854").passed
+    assert not compare_printed(0.78535855, "0.78535854").passed      # one unit in the last printed digit
+    assert compare_printed(1.5e-5, "1.5e-05").passed and printed_decimals("1.5e-05") == 6
+    assert not compare_printed(1.6e-5, "1.5e-05").passed
+    assert compare_printed(np.int64(12345678901234567), "12345678901234567").passed
+    assert not compare_printed(np.int64(12345678901234568), "12345678901234567").passed
+    assert not compare_printed(0.5, "n/a").passed
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6),
+       st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6), st.integers(0, 8))
+def test_printed_same_iff_the_formatted_texts_are_equal(a, b, digits):
+    def unsigned(text):
+        return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+    same = unsigned(f"{a:.{digits}f}") == unsigned(f"{b:.{digits}f}")
+    assert compare(np.float64(a), np.float64(b), f"printed:{digits}").passed == same
+    text = f"{b:.{digits}f}"
+    assert compare_printed(a, text).passed == same
 
 
 def test_printed_policy_rounds_to_the_printed_digits():

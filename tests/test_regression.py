@@ -6,9 +6,11 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
-from repro import ValuesDiffer, check_values
-from repro.errors import BadInput
+from backprop_repro import ValuesDiffer, check_values
+from backprop_repro.core.errors import BadInput, UnsupportedValue
+from backprop_repro.pytest_plugin import node_of_pin_file_name, pin_file_name
 
 VALUES = {"w": np.array([[0.1, 0.2], [0.3, 0.4]], dtype=np.float32), "loss": np.float64(0.125), "n": 3,
           "label": "converged"}
@@ -108,3 +110,96 @@ def test_pytest_plugin_fixture_end_to_end(tmp_path):
     assert moved.returncode == 1 and "'w': 2 of 2 elements outside ulp:2" in moved.stdout
     assert pytest_run(1.0 + 1e-12, "--repro-regen").returncode == 1
     assert pytest_run(1.0 + 1e-12).returncode == 0
+
+
+@pytest.mark.parametrize("given", ["pins/training", "pins/training.json"])
+def test_a_path_without_json_reads_and_writes_one_file(tmp_path, given):
+    """Issue 18: 'pins/training' wrote one file and read another, so every run said 'pin created'."""
+    with pytest.raises(ValuesDiffer, match="pin created"):
+        check_values(VALUES, tmp_path / given)
+    assert [p.name for p in (tmp_path / "pins").iterdir()] == ["training.json"]
+    for spelling in ("pins/training", "pins/training.json"):   # one file, whichever spelling
+        assert check_values(VALUES, tmp_path / spelling).status == "pass"
+    with pytest.raises(ValuesDiffer, match="'n'"):               # and it still catches a change
+        check_values(dict(VALUES, n=4), tmp_path / given)
+
+
+def test_a_name_with_another_suffix_gets_json_appended(tmp_path):
+    with pytest.raises(ValuesDiffer, match="pin created"):
+        check_values(VALUES, tmp_path / "fit.v2")
+    assert (tmp_path / "fit.v2.json").is_file() and check_values(VALUES, tmp_path / "fit.v2").status == "pass"
+
+
+@pytest.mark.parametrize("value,type_name", [(1 + 2j, "complex"), (np.float16(1), "float16"), (None, "NoneType"),
+                                             ([[1], [1, 2]], "list"), (np.array([1], dtype=np.uint8), "ndarray")])
+def test_unsupported_types_raise_the_packages_error_naming_key_and_type(tmp_path, value, type_name):
+    with pytest.raises(UnsupportedValue, match=f"'odd': unsupported type {type_name}") as info:
+        check_values({"fine": 1.0, "odd": value}, tmp_path / "p.json")
+    assert isinstance(info.value, BadInput) and not (tmp_path / "p.json").exists()
+    with pytest.raises(ValuesDiffer, match="pin created"):      # the supported neighbours pin
+        check_values({"fine": 1.0, "odd": np.float32(1)}, tmp_path / "p.json")
+
+
+def test_regen_replaces_a_corrupted_pin_and_fails_once(tmp_path):
+    path = tmp_path / "mine.json"
+    path.write_text("{not json")
+    with pytest.raises(BadInput, match=r"mine.json: file: not valid JSON.*--repro-regen"):
+        check_values(VALUES, path)
+    with pytest.raises(ValuesDiffer, match="replaced a pin that did not read"):
+        check_values(VALUES, path, regen=True)
+    assert check_values(VALUES, path).status == "pass"
+    with pytest.raises(ValuesDiffer, match="'label'"):
+        check_values(dict(VALUES, label="diverged"), path)
+
+
+def test_fixture_pin_names_are_the_node_id_and_read_back():
+    names = {pin_file_name(["TestA"], "test_m"), pin_file_name(["TestB"], "test_m"), pin_file_name([], "test_m"),
+             pin_file_name([], "test_p[a b]"), pin_file_name([], "test_p[a/b]"), pin_file_name([], "test_p[a_b]"),
+             pin_file_name([], "test_p[a%20b]"), pin_file_name(["Outer", "Inner"], "test_m")}
+    assert len(names) == 8
+    assert pin_file_name(["TestA"], "test_m[a b]") == "TestA.test_m[a%20b]"
+    assert pin_file_name([], "test_p[a/b]") == "test_p[a%2Fb]"
+    assert pin_file_name([], "test_x[0.5-1e-3]") == "test_x[0.5-1e-3]"
+
+
+@given(st.lists(st.text(min_size=1), max_size=2), st.text(min_size=1).filter(lambda t: "[" not in t),
+       st.one_of(st.none(), st.text()))
+def test_fixture_pin_names_are_reversible_and_safe(classes, function, parameters):
+    name = function if parameters is None else f"{function}[{parameters}]"
+    file_name = pin_file_name(classes, name)
+    assert node_of_pin_file_name(file_name) == (classes, name)
+    assert not set(file_name) & set('/\\:*?"<>| \0') and file_name.isascii()
+
+
+def test_fixture_pins_per_node_id_regen_of_a_corrupted_pin_and_one_message(tmp_path):
+    """Two classes with one method name and the ids [a b] / [a/b] get their own pins; a corrupted pin is
+    replaced by --repro-regen (failing once); a failure's message appears once."""
+    test = tmp_path / "test_user.py"
+    test.write_text("import pytest\n\n\nclass TestA:\n    def test_m(self, repro_regression):\n"
+                    "        repro_regression.check({'x': 1.0})\n\n\nclass TestB:\n"
+                    "    def test_m(self, repro_regression):\n        repro_regression.check({'x': 2.0})\n\n\n"
+                    "@pytest.mark.parametrize('p', ['a b', 'a/b'])\ndef test_p(repro_regression, p):\n"
+                    "    repro_regression.check({'x': p})\n")
+
+    def pytest_run(*extra):
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test), *extra],
+                              cwd=tmp_path, capture_output=True, text=True)
+
+    first = pytest_run()
+    assert first.returncode == 1 and first.stdout.count("pin created") == 4, first.stdout
+    assert "During handling" not in first.stdout and first.stdout.count("TestA.test_m.json: pin created") == 1
+    pins_dir = tmp_path / "test_user"
+    assert sorted(p.name for p in pins_dir.iterdir()) == ["TestA.test_m.json", "TestB.test_m.json",
+                                                          "test_p[a%20b].json", "test_p[a%2Fb].json"]
+    assert pytest_run().returncode == 0
+    (pins_dir / "TestB.test_m.json").write_text("{truncated")
+    broken = pytest_run()
+    assert broken.returncode == 1 and "1 failed, 3 passed" in broken.stdout
+    assert "not valid JSON" in broken.stdout and "--repro-regen" in broken.stdout
+    assert "During handling" not in broken.stdout and "Traceback" not in broken.stdout
+    regen = pytest_run("--repro-regen")
+    assert regen.returncode == 1 and "replaced a pin that did not read" in regen.stdout
+    assert pytest_run().returncode == 0
+    test.write_text(test.read_text().replace("{'x': 2.0}", "{'x': 2.5}"))     # a real change is still caught
+    moved = pytest_run()
+    assert moved.returncode == 1 and "TestB.test_m.json: 1 of 1 value(s) do not hold" in moved.stdout

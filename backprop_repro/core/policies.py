@@ -7,7 +7,8 @@ Policies (reasons and measurements in docs/numerics.md):
 - ``close:rtol=R,atol=A``: ``|actual - expected| <= atol + rtol * |expected|`` elementwise;
 - ``ratio:F``: within a factor F >= 1 either way (``expected / F <= actual <= expected * F``, same sign; two
   zeros pass): for quantities that are themselves noise-dominated error measures, pinned by magnitude;
-- ``printed``: for a document's printed text, the fresh value rounds to the printed digits.
+- ``printed:D``: the two values print the same at D decimals (``f"{x:.{D}f}"`` equal as text; ``-0.00`` is
+  ``0.00``); a document's printed text is compared the same way, at its own number of decimals.
 
 NaN never passes. Infinities pass only when both sides hold the same infinity.
 """
@@ -18,13 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Policy", "parse_policy", "Comparison", "compare", "ulp_distance", "compare_printed"]
+__all__ = ["Policy", "parse_policy", "Comparison", "compare", "ulp_distance", "compare_printed", "printed_text",
+           "printed_decimals"]
 
 _CLOSE = re.compile(r"^close:rtol=([^,]+),atol=([^,]+)$")
 _ULP = re.compile(r"^ulp:(\d+)$")
 _RATIO = re.compile(r"^ratio:([^,]+)$")
 _SAMPLING = re.compile(r"^sampling:z=([^,]+)$")
 _PRINTED = re.compile(r"^printed:(\d+)$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,8 @@ class Policy:
     rtol: float = 0.0
     atol: float = 0.0
     factor: float = 1.0
-    z: float = 0.0      # sampling: the bound in standard errors (seed-sweep statistics; see repro.sweep)
-    digits: int = 0     # printed:D: equal when printed to D decimals (within half a unit of the D-th decimal)
+    z: float = 0.0      # sampling: the bound in standard errors (seed-sweep statistics; see backprop_repro.sources.sweep)
+    digits: int = 0     # printed:D: both print the same at D decimals (see printed_text)
 
     def __str__(self):
         if self.kind == "ulp":
@@ -136,7 +139,7 @@ def compare(actual, expected, policy, strict=False):
     if strict:
         policy = Policy("exact")
     if policy.kind == "sampling":
-        raise ValueError("a sampling policy compares a statistic with its sample (repro.sweep.compare_with_pin)")
+        raise ValueError("a sampling policy compares a statistic with its sample (backprop_repro.sources.sweep.compare_with_pin)")
     if isinstance(expected, str) or isinstance(actual, str):
         ok = isinstance(actual, str) and isinstance(expected, str) and actual == expected
         return Comparison(ok, n_mismatch=0 if ok else 1, n_total=1,
@@ -161,8 +164,9 @@ def compare(actual, expected, policy, strict=False):
     elif policy.kind == "ulp":
         bad = (ulps > policy.ulps) | nan
     elif policy.kind == "printed":
-        with np.errstate(invalid="ignore", over="ignore"):
-            bad = ~(abs_err <= 0.5 * 10.0 ** -policy.digits) | nan
+        bad = np.array([printed_text(x, policy.digits) != printed_text(y, policy.digits)
+                        for x, y in zip(actual.ravel().tolist(), expected.ravel().tolist())],
+                       dtype=bool).reshape(expected.shape) | nan
     elif policy.kind == "ratio":
         a, e = actual.astype(np.float64), expected.astype(np.float64)
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -188,9 +192,13 @@ def compare(actual, expected, policy, strict=False):
         worst_rel = float(np.max(np.where(bad, rel_err, 0.0))) if expected.ndim else float(rel_err)
         nan_note = " (NaN present)" if nan.any() else ""
         at = f" at index {[int(i) for i in where]}" if expected.ndim else ""
+        shown = ""
+        if policy.kind == "printed":
+            shown = (f" (prints {printed_text(actual[where].item(), policy.digits)} vs "
+                     f"{printed_text(expected[where].item(), policy.digits)})")
         result.message = (f"{n_bad} of {n} elements outside {policy}{nan_note}; worst miss: abs {worst_abs:.3g}, rel "
                           f"{worst_rel:.3g}, {max(bad_ulps, default=0)} ULP{at}: got {_plain(actual[where])}, "
-                          f"pinned {_plain(expected[where])}")
+                          f"pinned {_plain(expected[where])}{shown}")
     return result
 
 
@@ -200,19 +208,47 @@ def _plain(x):
     return repr(x)
 
 
+def printed_text(value, digits):
+    """``value`` as printed with ``digits`` decimals (``f"{x:.{D}f}"``), the one text both sides of a printed
+    comparison are reduced to. A printed zero has no sign (``-0.00`` is ``0.00``: the sign of a value that
+    prints as zero is below the printed resolution); integers print exactly, however large."""
+    if isinstance(value, (bool, np.bool_)):
+        value = int(value)
+    if isinstance(value, (int, np.integer)):
+        text = str(int(value)) + ("." + "0" * digits if digits else "")
+    else:
+        text = f"{float(value):.{digits}f}"
+    if text.startswith("-") and not text.strip("-0."):
+        text = text[1:]
+    return text
+
+
+def printed_decimals(text):
+    """The decimals a document's printed number shows: ``"0.7854"`` 4, ``"45"`` 0, ``"1.5e-05"`` 6
+    (never below 0)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return max(decimals - int(exponent or 0), 0)
+
+
 def compare_printed(actual, printed):
-    """Does ``actual`` round to the document's ``printed`` text? Text compares exactly; numbers at
-    the printed number of decimals (half a unit of the last printed digit, plus 1e-12 relative slack
-    for the decimal's own binary representation)."""
+    """Does ``actual`` print as the document's ``printed`` text? Text compares exactly; a number is printed at
+    the text's decimals and compared with the text printed the same way (:func:`printed_text`: the same
+    rule as the ``printed:D`` policy, no other slack)."""
     if isinstance(actual, str):
         return Comparison(actual == printed, n_total=1, n_mismatch=int(actual != printed),
                           message="" if actual == printed else f"text differs: got {actual!r}")
     value = float(actual)
-    target = float(printed)
-    decimals = len(printed.split(".")[1]) if "." in printed else 0
-    bound = 0.5 * 10.0 ** (-decimals) * (1 + 1e-12)
+    try:
+        # an integer's text compares exactly, however many digits (a float would round it)
+        target = int(printed) if _INTEGER.match(printed) else float(printed)
+        decimals = printed_decimals(printed)
+    except ValueError:
+        return Comparison(False, n_total=1, n_mismatch=1,
+                          message=f"{value!r} is a number but the document prints {printed!r}")
+    fresh, document = printed_text(actual, decimals), printed_text(target, decimals)
     err = abs(value - target)
-    ok = math.isfinite(value) and err <= bound
+    ok = math.isfinite(value) and fresh == document
     return Comparison(ok, max_abs_error=err if math.isfinite(err) else None, n_total=1, n_mismatch=int(not ok),
-                      message="" if ok else f"{value!r} does not round to printed {printed} (off by {err:.3g}, "
-                                            f"allowed {bound:.3g})")
+                      message="" if ok else f"{value!r} prints as {fresh} at {decimals} decimals, the document "
+                                            f"prints {printed} (off by {err:.3g})")

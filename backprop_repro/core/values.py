@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from backprop_repro.core.errors import UnsupportedValue
+
 __all__ = ["normalize", "encode", "decode", "json_safe", "SUPPORTED_DTYPES"]
 
 SUPPORTED_DTYPES = ("float64", "float32", "int64", "int32", "bool", "str")
@@ -24,21 +26,33 @@ def json_safe(value):
     return value
 
 
-def normalize(value):
-    """A quantity as the harness handles it: a ``str`` or a NumPy array (0-d for scalars)."""
+def _unsupported(key, value, dtype=None):
+    where = f"{key!r}: " if key is not None else ""
+    kind = type(value).__name__ + (f" of dtype {dtype}" if dtype is not None else "")
+    return UnsupportedValue(f"{where}unsupported type {kind}: give text, a number or an array of "
+                            f"{', '.join(d for d in SUPPORTED_DTYPES if d != 'str')}")
+
+
+def normalize(value, key=None):
+    """A quantity as the harness handles it: a ``str`` or a NumPy array (0-d for scalars). ``key`` names
+    the value in the :class:`UnsupportedValue` raised for what NumPy cannot make an array of."""
     if isinstance(value, str):
         return value
-    return np.asarray(value)
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError):   # ragged nesting and the like
+        raise _unsupported(key, value) from None
 
 
-def encode(value):
-    """``{"dtype", "shape", "value"}`` for a quantity; raises ValueError for unsupported dtypes."""
-    value = normalize(value)
-    if isinstance(value, str):
-        return {"dtype": "str", "shape": [], "value": value}
-    if value.dtype.name not in SUPPORTED_DTYPES:
-        raise ValueError(f"unsupported dtype {value.dtype}")
-    return {"dtype": value.dtype.name, "shape": list(value.shape), "value": value.tolist()}
+def encode(value, key=None):
+    """``{"dtype", "shape", "value"}`` for a quantity; raises :class:`UnsupportedValue` (naming ``key`` and
+    the type) for a type or dtype outside SUPPORTED_DTYPES."""
+    array = normalize(value, key)
+    if isinstance(array, str):
+        return {"dtype": "str", "shape": [], "value": array}
+    if array.dtype.name not in SUPPORTED_DTYPES:
+        raise _unsupported(key, value, array.dtype)
+    return {"dtype": array.dtype.name, "shape": list(array.shape), "value": array.tolist()}
 
 
 def _holds_text(value):

@@ -5,14 +5,16 @@ Like pytest-regressions' ``num_regression`` with this suite's tolerance model: a
 dtype, shape, policy, reason, full-precision value, provenance) and compared on later runs under
 a policy per key:
 
-- ``exact``, ``ulp:N``, ``close:rtol=R,atol=A``, ``ratio:F`` (see :mod:`repro.policies`);
-- ``printed:D``: equal when both print the same to D decimals (within half a unit of the D-th decimal).
+- ``exact``, ``ulp:N``, ``close:rtol=R,atol=A``, ``ratio:F`` (see :mod:`backprop_repro.core.policies`);
+- ``printed:D``: both print the same at D decimals (``f"{x:.{D}f}"`` equal as text, ``-0.00`` = ``0.00``).
 
 The default policy is ``exact``. The first run writes the pin and fails (review the new file and
 commit it); a later run passes while every key holds; a changed value fails, naming the key, how many
 elements missed and the worst miss's absolute, relative and ULP error. ``regen=True`` (pytest
 ``--repro-regen``) rewrites a pin whose values differ and fails once more, so that a regeneration is
-always reviewed. Writes are atomic.
+always reviewed; it also replaces a pin that no longer reads (corrupted, hand-edited), failing once the
+same way. The pin is the file at ``path`` with ``.json`` appended when the name does not end in it
+(``pins/training`` and ``pins/training.json`` are one file). Writes are atomic.
 """
 
 from dataclasses import dataclass, field
@@ -20,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic, values
-from .errors import BadInput
-from .policies import compare, parse_policy
+from backprop_repro.store import atomic
+from backprop_repro.core import values
+from backprop_repro.core.errors import BadInput
+from backprop_repro.core.policies import compare, parse_policy
 
 __all__ = ["check_values", "ValuesDiffer", "RegressionResult"]
 
@@ -66,11 +69,21 @@ def _pin_data(name, vals, policy, provenance):
     for key, value in vals.items():
         text = _policy_for(key, policy)
         _check_policy(text, key)
-        encoded = values.encode(values.normalize(value))
+        encoded = values.encode(value, key)
         quantities[key] = {"dtype": encoded["dtype"], "shape": encoded["shape"], "policy": text,
                            "reason": "set by the test", "value": encoded["value"]}
     return {"schema_version": 1, "example": name, "kind": "user-values", "provenance": provenance,
             "quantities": quantities}
+
+
+_REPLACE = ("rewrite it with `pytest --repro-regen` (check_values(..., regen=True)); the test fails once, for "
+            "review")
+
+
+def pin_file(path):
+    """The pin file of ``path``: the path itself when it ends in ``.json``, else with ``.json`` appended."""
+    path = Path(path)
+    return path if path.suffix == ".json" else path.with_name(path.name + ".json")
 
 
 def check_values(vals, path, policy=None, regen=False, provenance=None):
@@ -78,20 +91,30 @@ def check_values(vals, path, policy=None, regen=False, provenance=None):
 
     Returns a :class:`RegressionResult` when every key holds; raises :class:`ValuesDiffer` when the pin
     was created or regenerated or a key does not hold, and BadInput for a malformed pin or policy."""
-    from . import pins
-    from .environment import fingerprint
+    from backprop_repro.store import pins
+    from backprop_repro.core.environment import fingerprint
 
     if not isinstance(vals, dict) or not vals or not all(isinstance(k, str) for k in vals):
         raise BadInput("values: give a non-empty dict of name -> array, number or text")
-    path = Path(path)
+    path = pin_file(path)
     name = path.stem
+    fresh = {}
     for key, value in vals.items():
-        if not isinstance(value, str) and np.asarray(value).dtype.kind == "f" and not np.isfinite(value).all():
+        values.encode(value, key)   # UnsupportedValue names the key and the type
+        fresh[key] = values.normalize(value, key)
+        if not isinstance(value, str) and fresh[key].dtype.kind == "f" and not np.isfinite(fresh[key]).all():
             raise BadInput(f"{key!r}: holds NaN or infinity, which no policy accepts; pin a finite finding "
                            f"(e.g. np.isnan(x)) instead")
-    fresh = {k: values.normalize(v) for k, v in vals.items()}
     new = _pin_data(name, fresh, policy, {"command": "repro.check_values", **(provenance or fingerprint())})
-    old = pins.load_pin(path.parent, name, fix=f"delete it and re-run to pin afresh, or run pytest --repro-regen")
+    try:
+        old = pins.load_pin(path.parent, name, fix=_REPLACE)
+    except BadInput as exc:
+        if not regen:
+            raise
+        atomic.write_text(path, pins.pin_text(new))
+        problem = str(exc).removeprefix(f"{path}: ").removesuffix(f"; {_REPLACE}")
+        raise ValuesDiffer(f"{path}: replaced a pin that did not read ({problem}); review the new file and commit "
+                           f"it") from None
     if old is None:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(path, pins.pin_text(new))
