@@ -389,6 +389,9 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
                       "stored": [(lab, kind, payload) for lab, kind, payload in stored],
                       "fresh": [(lab, kind, payload) for lab, kind, payload in fresh],
                       "ignored": bool(tags & {"nbval-ignore-output", "repro-ignore"})})
+        if i == stopped_at:        # the cell that timed out (its KeyboardInterrupt is ours) or killed the kernel
+            differences.append(Difference(i, "error", "error", "", crash["detail"].split(";")[0], crash["detail"]))
+            continue
         fresh_errors = [p for lab, kind, p in fresh if kind == "error"]
         stored_errors = [p for lab, kind, p in stored if kind == "error"]
         expects_error = "raises-exception" in tags

@@ -80,12 +80,14 @@ code.src{display:block;white-space:pre-wrap;background:#f6f8fa;padding:.3em;font
 <p>Python {{ record.environment.python }}, NumPy {{ record.environment.numpy }}; {{ record.runs }} fresh run(s) each.
 Numbers are compared at the stored value's printed precision: <mark class="rounding">one unit in the last digit</mark>,
 <mark class="numeric">more</mark>, <mark class="nondeterministic">varies between fresh runs</mark>.</p>
-<table><tr><th>notebook</th><th>verdict</th><th>numbers reproduced</th><th>differences by kind</th></tr>
+<table><tr><th>notebook</th><th>verdict</th><th>cause</th><th>fresh runs</th><th>numbers reproduced</th><th>differences by kind</th></tr>
 {% for nb in views %}<tr><td><a href="#nb{{ loop.index }}">{{ nb.path }}</a></td><td class="{{ nb.verdict }}">{{ nb.verdict }}</td>
-<td>{{ nb.numbers_reproduced }} of {{ nb.numbers_compared }}</td><td>{% for k, n in nb.kinds.items() if n %}{{ n }} {{ k }} {% endfor %}</td></tr>{% endfor %}
+<td>{{ nb.cause or "" }}</td><td>{{ nb.runs }}</td><td>{{ nb.numbers_reproduced }} of {{ nb.numbers_compared }}</td><td>{% for k, n in nb.kinds.items() if n %}{{ n }} {{ k }} {% endfor %}</td></tr>{% endfor %}
 </table>
 {% for nb in views %}<section id="nb{{ loop.index }}"><h2>{{ nb.path }}: <span class="{{ nb.verdict }}">{{ nb.verdict }}</span></h2>
-{% if nb.crash %}<p class="crashed">{{ nb.crash }}</p>{% endif %}
+{% if nb.cause %}<p class="crashed">cause: {{ nb.cause }}: {{ nb.cause_detail }}</p>
+{% for f in nb.failures if f.grouped %}<p>cell {{ f.cell }}'s failure also fails cells {% for g in f.grouped %}{{ g.cell }}{% if not loop.last %}, {% endif %}{% endfor %} (listed under it)</p>{% endfor %}{% endif %}
+{% if nb.reason %}<p>not run: {{ nb.reason }}</p>{% endif %}
 {% for c in nb.cell_views %}<div class="cell"><b>cell {{ c.cell }}</b>{% if c.ignored %} (outputs ignored by its tag){% endif %}
 <code class="src">{{ c.source }}</code>
 {% for r in c.rows %}<div class="cols"><div><i>stored {{ r.label }}</i>{% if r.image %}<img alt="stored" src="data:image/png;base64,{{ r.stored }}">{% else %}<pre>{{ r.stored }}</pre>{% endif %}</div>
