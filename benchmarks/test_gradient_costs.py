@@ -1,15 +1,18 @@
 """Cost of the forward pass and of the gradient by the chain rule, the chapter's finite
 differences and vectorized central differences (and torch / jax when installed), on every
-document network and on a width sweep of a 10-H-1 sigmoid network (P = 12 H + 1 parameters)."""
+example's network (its ``GRADIENT_PROBLEM``, from the registry, a third party's too) and on a width
+sweep of a 10-H-1 sigmoid network (P = 12 H + 1 parameters)."""
 
 import time
 
 import numpy as np
 import pytest
 
+from backprop_repro.core import registry
 from reference_impl import gradients as G
 
-DOCUMENT_NETWORKS = ["231", "341", "332", "31", "11"]
+PROBLEMS = registry.gradient_problems()
+EXAMPLE_NETWORKS = list(PROBLEMS)
 WIDTHS_FULL = [1, 3, 10, 30, 100, 300, 1000, 3000, 8300]   # P = 13 ... 99601
 WIDTHS_QUICK = [1, 10, 100, 1000]
 FD_CHAPTER_LIMIT_S = 2.0   # the chapter's method only while one gradient takes under 2 s
@@ -34,9 +37,9 @@ def _bench(benchmark, fn, heavy):
 
 
 @pytest.mark.parametrize("method", list(METHODS))
-@pytest.mark.parametrize("name", DOCUMENT_NETWORKS)
-def test_document_network(benchmark, name, method):
-    net, params, x, y = G.problem(name)
+@pytest.mark.parametrize("name", EXAMPLE_NETWORKS)
+def test_example_network(benchmark, name, method):
+    net, params, x, y = G.problem(PROBLEMS[name])
     benchmark.group = f"network {name}"
     _record(benchmark, net, method)
     _bench(benchmark, lambda: METHODS[method](net, params, x, y), heavy=False)
@@ -124,28 +127,28 @@ def _jax_grad(jax, jnp, net, params, x, y):
     return lambda: [np.asarray(g) for g in jax.block_until_ready(grad(ps))]
 
 
-@pytest.mark.parametrize("name", DOCUMENT_NETWORKS + ["mlp100", "mlp1000"])
+@pytest.mark.parametrize("name", EXAMPLE_NETWORKS + ["mlp100", "mlp1000"])
 def test_torch_autograd(benchmark, name):
     torch = pytest.importorskip("torch", reason="torch not installed (extra: backprop-repro[torch])")
     torch.set_num_threads(1)
-    net, params, x, y = G.problem(name)
+    net, params, x, y = G.problem(PROBLEMS.get(name, name))
     fn = _torch_grad(torch, net, params, x, y)
-    benchmark.group = f"network {name}" if name in DOCUMENT_NETWORKS else "scaling"
+    benchmark.group = f"network {name}" if name in PROBLEMS else "scaling"
     _record(benchmark, net, "torch_autograd")
     grads = _bench(benchmark, fn, heavy=False)
     from reference_impl.gradcheck import scale_free_error
     assert scale_free_error(G.chain_rule(net, params, x, y), grads) <= 1e-12
 
 
-@pytest.mark.parametrize("name", DOCUMENT_NETWORKS + ["mlp100", "mlp1000"])
+@pytest.mark.parametrize("name", EXAMPLE_NETWORKS + ["mlp100", "mlp1000"])
 def test_jax_grad(benchmark, name):
     jax = pytest.importorskip("jax", reason="jax not installed")
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
-    net, params, x, y = G.problem(name)
+    net, params, x, y = G.problem(PROBLEMS.get(name, name))
     fn = _jax_grad(jax, jnp, net, params, x, y)
     fn()  # compile outside the timing
-    benchmark.group = f"network {name}" if name in DOCUMENT_NETWORKS else "scaling"
+    benchmark.group = f"network {name}" if name in PROBLEMS else "scaling"
     _record(benchmark, net, "jax_grad")
     grads = _bench(benchmark, fn, heavy=False)
     from reference_impl.gradcheck import scale_free_error

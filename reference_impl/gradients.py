@@ -1,18 +1,10 @@
 """Three ways to the gradient of the documents' networks: the chapter's finite differences,
 central differences vectorized over parameters, and chain-rule backprop.
 
-Networks are dense, with at most one sigmoid hidden layer (every network of the documents):
-
-==========  =====================  ======  ========  ==============================================
-name        layers                 biases  output    source
-==========  =====================  ======  ========  ==============================================
-``231``     2-3-1                  yes     linear    001 / 000, the toy network
-``341``     3-4-1                  no      sigmoid   003 (and 004's hidden-layer network)
-``332``     3-3-2                  no      sigmoid   002
-``31``      3-1                    no      sigmoid   004, the single-layer network
-``11``      1-1                    yes     linear    001, the learning-rate fit of y = 3x
-``mlp``     10-H-1, any width H    yes     linear    ours, for the cost-scaling sweep
-==========  =====================  ======  ========  ==============================================
+Networks are dense, with at most one sigmoid hidden layer (every network of the documents). An example
+declares its network and data as a :class:`backprop_repro.core.spec.GradientProblem` (``GRADIENT_PROBLEM``);
+:func:`problem` turns one into arrays. ``mlp<H>`` names our 10-H-1 network of any width H (biases, linear
+output), for the cost-scaling sweep.
 
 Parameters are a list of arrays in the chapter's order and layout: ``[W1 (in, hidden), b1,
 W2 (hidden, out), b2]`` (biases omitted where the network has none; a network without a hidden
@@ -27,7 +19,7 @@ import numpy as np
 from .activations import sigmoid
 from .finite_differences import STEP, forward_difference_gradients
 
-__all__ = ["Network", "NETWORKS", "mlp", "loss", "forward", "chain_rule", "fd_chapter", "fd_central_vectorized",
+__all__ = ["Network", "network", "mlp", "loss", "forward", "chain_rule", "fd_chapter", "fd_central_vectorized",
            "n_params", "problem", "layers"]
 
 
@@ -53,13 +45,9 @@ class Network:
         return shapes
 
 
-NETWORKS = {
-    "231": Network("231", (2, 3, 1), True, "linear"),
-    "341": Network("341", (3, 4, 1), False, "sigmoid"),
-    "332": Network("332", (3, 3, 2), False, "sigmoid"),
-    "31": Network("31", (3, 1), False, "sigmoid"),
-    "11": Network("11", (1, 1), True, "linear"),
-}
+def network(declared):
+    """The :class:`Network` of a declared gradient problem."""
+    return Network(declared.name, tuple(declared.sizes), bool(declared.bias), declared.output)
 
 
 def mlp(width, n_in=10):
@@ -185,39 +173,22 @@ def fd_central_vectorized(net, params, x, y, step=None):
     return grads
 
 
-def problem(name, dtype=np.float64):
-    """(network, parameters, inputs, targets) of a document network (or ``mlp<H>``), cast to ``dtype``.
-
-    The data and starting weights are the documents' own: 001's toy weights (231), 002's weights
-    read as (to, from) and so transposed to (in, out) (332), 003's XOR data with RandomState(0)
-    draws (341), 004's single-layer data with seed 1 (31), 001's y = 3x at w = b = 0 (11).
-    """
-    from .examples import _toy_network, notebook_332, xor_341
-
-    if name == "231":
-        net, params = NETWORKS[name], _toy_network.initial_weights()
-        x, y = _toy_network.INPUTS, _toy_network.TARGETS
-    elif name == "341":
-        net, params = NETWORKS[name], list(xor_341.initial_weights(np.random.RandomState(0)))
-        x, y = xor_341.X, xor_341.Y
-    elif name == "332":
-        hidden, output = notebook_332.initial_weights()
-        net, params = NETWORKS[name], [hidden.T, output.T]
-        x, y = notebook_332.INPUTS[None, :], notebook_332.EXPECTED_OUTPUT[None, :]
-    elif name == "31":
-        net = NETWORKS[name]
-        params = [np.random.RandomState(1).random_sample((3, 1)) * np.sqrt(2.0 / 3)]
-        x, y = xor_341.X, np.array([[0, 0, 1, 1]]).T
-    elif name == "11":
-        net, params = NETWORKS[name], [np.zeros((1, 1)), np.zeros((1,))]
-        x, y = np.array([[1], [2], [3], [4]]), np.array([[3], [6], [9], [12]])
-    elif name.startswith("mlp"):
-        width = int(name[3:])
+def problem(declared, dtype=np.float64):
+    """(network, parameters, inputs, targets) of a declared gradient problem (an example's
+    ``GRADIENT_PROBLEM``) or of ``"mlp<H>"``, cast to ``dtype``."""
+    if isinstance(declared, str):
+        if not declared.startswith("mlp") or not declared[3:].isdigit():
+            raise KeyError(f"unknown network {declared!r}: pass an example's GRADIENT_PROBLEM or mlp<width>")
+        width = int(declared[3:])
         net = mlp(width)
         rng = np.random.RandomState(width)
         x, y = rng.standard_normal((16, net.sizes[0])), rng.standard_normal((16, 1))
         params = [rng.standard_normal(s) / np.sqrt(s[0] if len(s) == 2 else 1) for s in net.shapes()]
     else:
-        raise KeyError(f"unknown network {name!r}: one of {', '.join(NETWORKS)} or mlp<width>")
+        net, params, x, y = network(declared), declared.parameters(), declared.inputs, declared.targets
+        shapes = [tuple(np.shape(p)) for p in params]
+        if shapes != net.shapes() or np.shape(x)[1:] != net.sizes[:1] or np.shape(y)[1:] != net.sizes[-1:]:
+            raise ValueError(f"gradient problem {net.name!r}: parameters {shapes}, inputs {np.shape(x)} and targets "
+                             f"{np.shape(y)} do not fit layer sizes {net.sizes} (parameters {net.shapes()})")
     cast = [np.asarray(p, dtype=dtype) for p in params]
     return net, cast, np.asarray(x, dtype=dtype), np.asarray(y, dtype=dtype)

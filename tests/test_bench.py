@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from repro import bench
-from repro.cli import main
+from backprop_repro.sources import bench
+from backprop_repro.cli.commands import main
 
 
 def fabricated(chain_ratio=1.5, fd_exponent=1.0, extra=()):
     rows = []
-    for network in bench.DOCUMENT_NETWORKS:
+    for network in bench.example_networks():
         rows.append({"network": network, "n_params": 13, "method": "forward", "median_s": 1e-5})
         rows.append({"network": network, "n_params": 13, "method": "chain_rule", "median_s": 1e-5 * chain_ratio})
     for p in (13, 121, 1201, 12001):
@@ -39,7 +39,7 @@ def test_gates_pass_on_good_timings():
 def test_chain_rule_gate_fails_when_backprop_costs_more_than_3_forward_passes():
     table = fabricated(chain_ratio=3.5)
     failed = [g for g in bench.gates(table, bench.fit_scaling(table)) if not g.passed]
-    assert {g.name for g in failed} == {"chain_rule_vs_forward"} and len(failed) == len(bench.DOCUMENT_NETWORKS)
+    assert {g.name for g in failed} == {"chain_rule_vs_forward"} and len(failed) == len(bench.example_networks())
 
 
 def test_fd_exponent_gate_fails_below_0_8():
@@ -82,7 +82,7 @@ def test_check_with_bench_dir_puts_gates_in_the_verdict_and_tables_in_the_report
     """`check --bench DIR`: the gates join the record (a failing gate fails the run) and the report draws them."""
     import json
 
-    from repro.cli import main
+    from backprop_repro.cli.commands import main
 
     bench_dir = tmp_path / "bench"
     bench_dir.mkdir()

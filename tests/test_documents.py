@@ -8,7 +8,8 @@ import pytest
 
 from reference_impl.activations import sigmoid
 from reference_impl.examples import feed_forward, notebook_332
-from repro import registry, runner
+from backprop_repro.core import registry
+from backprop_repro.sources import runner
 
 from .conftest import fresh_run
 
@@ -110,9 +111,10 @@ def test_torch_oracle_rejects_a_wrong_gradient():
     pytest.importorskip("torch", reason="torch not installed (extra: backprop-repro[torch])")
     from reference_impl import gradients as G
     from reference_impl import torch_oracle
+    from reference_impl.examples._toy_network import PROBLEM
     from reference_impl.gradcheck import scale_free_error
 
-    net, params, x, y = G.problem("231")
+    net, params, x, y = G.problem(PROBLEM)
     torch_grads = torch_oracle.gradients_231(x, y, params)
     assert scale_free_error(G.chain_rule(net, params, x, y), torch_grads) <= 1e-12
     assert scale_free_error([g * 1.001 for g in G.chain_rule(net, params, x, y)], torch_grads) > 1e-4

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from reference_impl import gradients as G
-from reference_impl.examples._toy_network import INPUTS, TARGETS, initial_weights
+from backprop_repro.core import registry
+from reference_impl.examples._toy_network import INPUTS, PROBLEM, TARGETS, initial_weights
 from reference_impl.gradcheck import TOLERANCES, check_grads, numerical_grad, scale_free_error
 from reference_impl.finite_differences import forward_difference_gradients
 from reference_impl.networks import loss_231
@@ -16,7 +17,7 @@ ORACLE_TOL = TOLERANCES[("float64", "central")]
 
 def gradients_231(inputs, targets, weights):
     """The package's one chain rule on the chapter's 2-3-1 network (float64, as its int inputs promote)."""
-    return G.chain_rule(G.NETWORKS["231"], [np.asarray(w, np.float64) for w in weights],
+    return G.chain_rule(G.network(PROBLEM), [np.asarray(w, np.float64) for w in weights],
                         np.asarray(inputs, np.float64), np.asarray(targets, np.float64))
 
 
@@ -67,14 +68,14 @@ def test_scale_free_error_hand_worked_values():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_check_grads_accepts_the_chain_rule_of_every_document_network(dtype):
-    for name in ("231", "341", "332", "31", "11"):
-        net, params, x, y = G.problem(name, dtype)
+def test_check_grads_accepts_the_chain_rule_of_every_example_network(dtype):
+    for declared in registry.gradient_problems().values():
+        net, params, x, y = G.problem(declared, dtype)
         check_grads(lambda p: G.loss(net, p, x, y), params, lambda p: G.chain_rule(net, p, x, y), order=1)
 
 
 def test_check_grads_order_2_accepts_a_true_gradient_and_rejects_a_non_gradient_field():
-    net, params, x, y = G.problem("231")
+    net, params, x, y = G.problem(PROBLEM)
     error, asymmetry = check_grads(lambda p: G.loss(net, p, x, y), params, lambda p: G.chain_rule(net, p, x, y),
                                    order=2)
     assert error <= ORACLE_TOL and asymmetry <= ORACLE_TOL
@@ -93,8 +94,13 @@ def test_check_grads_order_2_accepts_a_true_gradient_and_rejects_a_non_gradient_
         check_grads(f, point, field, order=2)
 
 
+def _with_hidden_layer():
+    """The first example network with a sigmoid hidden layer and a sigmoid output."""
+    return next(p for p in registry.gradient_problems().values() if len(p.sizes) == 3 and p.output == "sigmoid")
+
+
 def test_check_grads_rejects_a_wrong_gradient_naming_the_error_and_bound():
-    net, params, x, y = G.problem("341")
+    net, params, x, y = G.problem(_with_hidden_layer())
 
     def wrong(p):
         return [g * 1.01 for g in G.chain_rule(net, p, x, y)]
@@ -123,24 +129,25 @@ def test_fd_gradient_is_exactly_zero_where_float32_spacing_exceeds_the_step():
     assert np.float32(np.float64(np.float32(2047)) + 1e-4) != 2047
 
 
-# --- reference_impl.gradients: three methods on every document network --------------------------------------
+# --- reference_impl.gradients: three methods on every example's network (the registry's) and an mlp --------
 
 from reference_impl import gradients as G  # noqa: E402
 from reference_impl.examples import gradient_check  # noqa: E402
 
-ALL_NETWORKS = ["231", "341", "332", "31", "11", "mlp7"]
+PROBLEMS = {**registry.gradient_problems(), "mlp7": "mlp7"}
+ALL_NETWORKS = list(PROBLEMS)
 
 
 @pytest.mark.parametrize("name", ALL_NETWORKS)
 def test_methods_return_the_parameters_shapes(name):
-    net, params, x, y = G.problem(name)
+    net, params, x, y = G.problem(PROBLEMS[name])
     for method in (G.chain_rule, G.fd_chapter, G.fd_central_vectorized):
         assert [g.shape for g in method(net, params, x, y)] == [p.shape for p in params]
 
 
 @pytest.mark.parametrize("name", ALL_NETWORKS)
 def test_chain_rule_matches_oracle_on_every_network(name):
-    net, params, x, y = G.problem(name)
+    net, params, x, y = G.problem(PROBLEMS[name])
     oracle = central_difference(lambda ps: G.loss(net, ps, x, y), params)
     assert scale_free_error(G.chain_rule(net, params, x, y), oracle) <= ORACLE_TOL
 
@@ -148,7 +155,7 @@ def test_chain_rule_matches_oracle_on_every_network(name):
 @pytest.mark.parametrize("name", ALL_NETWORKS)
 def test_vectorized_central_equals_a_loop_of_full_forward_passes(name):
     """The batched perturbations compute what one full forward pass per perturbed network computes."""
-    net, params, x, y = G.problem(name)
+    net, params, x, y = G.problem(PROBLEMS[name])
     h = 1e-6
     looped = central_difference(lambda ps: G.loss(net, ps, x, y), params, step=h)
     assert scale_free_error(G.fd_central_vectorized(net, params, x, y, step=h), looped) <= 1e-8
@@ -156,14 +163,14 @@ def test_vectorized_central_equals_a_loop_of_full_forward_passes(name):
 
 @pytest.mark.parametrize("name", ALL_NETWORKS)
 def test_fd_chapter_is_the_chapters_update_weights(name):
-    net, params, x, y = G.problem(name)
+    net, params, x, y = G.problem(PROBLEMS[name])
     manual = forward_difference_gradients(lambda xs, ys, ps: G.loss(net, ps, xs, ys), x, y, params)
     for a, b in zip(G.fd_chapter(net, params, x, y), manual):
         assert a.tobytes() == b.tobytes()
 
 
 def test_gradient_check_grades_a_wrong_gradient_as_fail():
-    net, params, x, y = G.problem("231")
+    net, params, x, y = G.problem(PROBLEM)
     right = G.chain_rule(net, params, x, y)
     wrong = [g * (1 if k else -1) for k, g in enumerate(right)]   # one sign flipped
     error = scale_free_error(right, G.fd_central_vectorized(net, params, x, y))
@@ -175,3 +182,16 @@ def test_gradient_check_grades_a_wrong_gradient_as_fail():
 def test_unknown_network_is_a_clear_error():
     with pytest.raises(KeyError, match="unknown network"):
         G.problem("999")
+
+
+def test_a_problem_whose_parameters_do_not_fit_its_layer_sizes_is_a_clear_error():
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match=r"do not fit layer sizes \(2, 4, 1\)"):
+        G.problem(replace(PROBLEM, sizes=(2, 4, 1)))
+
+
+def test_gradient_check_covers_every_built_in_example_network_and_no_other():
+    """Its quantities are keyed by the registry's built-in problems: a third party's network cannot change its pin."""
+    names = {q.split("/")[0] for q in gradient_check.run() if not q.startswith("eps_sweep")}
+    assert names == set(registry.gradient_problems(builtin_only=True)) and len(names) >= 5

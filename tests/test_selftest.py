@@ -7,9 +7,11 @@ import json
 
 import pytest
 
-from repro.cli import main
-from repro import selftest
-from repro.selftest import MUTATIONS, reachable_examples, run_selftest, _source_dir
+from backprop_repro.cli.commands import main
+from backprop_repro.sources import selftest
+from backprop_repro.core.errors import BadInput
+from backprop_repro.core.spec import Mutation
+from backprop_repro.sources.selftest import MUTATIONS, reachable_examples, run_selftest
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +45,29 @@ def test_catalogue_is_large_enough_and_unique():
 
 
 def test_reachability_follows_imports():
-    source = _source_dir()
-    assert reachable_examples(source, "examples/cavar_single_layer.py") == ["cavar_single_layer"]
-    assert "toy_backprop" in reachable_examples(source, "finite_differences.py")
-    assert "feed_forward" not in reachable_examples(source, "finite_differences.py")
+    assert reachable_examples("reference_impl.examples.cavar_single_layer") == ["cavar_single_layer"]
+    assert "toy_backprop" in reachable_examples("reference_impl.finite_differences")
+    assert "feed_forward" not in reachable_examples("reference_impl.finite_differences")
+    assert {"chain_rule", "toy_backprop"} <= set(reachable_examples("reference_impl.examples._toy_network"))
+
+
+def test_every_mutation_names_a_module_and_its_own_defaults_to_the_declaring_example():
+    from backprop_repro.core import registry
+
+    by_id = {m.id: m for m in MUTATIONS}
+    assert by_id["xor-seed"].module == registry.get("xor_341").module_name
+    assert by_id["fd-step-last-digit"].module == "reference_impl.finite_differences"
+
+
+def test_a_module_quoting_its_own_mutation_is_mutated_in_its_code_not_in_the_declaration():
+    text = 'SEED = 0\n\nMUTATIONS = (\n    Mutation("s", "SEED = 0", "SEED = 1", "seed"),\n)\n'
+    mutation = Mutation("s", "SEED = 0", "SEED = 1", "seed")
+    assert selftest._mutated(text, mutation, "m.py").startswith("SEED = 1\n\nMUTATIONS = (\n    Mutation(\"s\", \"SEED = 0\"")
+    twice = text.replace("SEED = 0\n\n", "SEED = 0\nSEED = 0\n\n", 1)
+    with pytest.raises(BadInput, match="occurs 2 times in m.py"):
+        selftest._mutated(twice, mutation, "m.py")
+    with pytest.raises(BadInput, match="occurs 0 times"):   # only in the declaration: nothing to mutate
+        selftest._mutated(text.replace("SEED = 0\n\n", "", 1), mutation, "m.py")
 
 
 def test_selftest_command_writes_selftest_json(tmp_path, capsys):

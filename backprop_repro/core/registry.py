@@ -1,7 +1,7 @@
 """The examples, discovered: every module of :mod:`reference_impl.examples` whose name does not start
 with ``_``, and every module named in the entry-point group ``backprop_repro.examples`` of an installed
 package. An example's id is its module name (an entry point's name); everything else about it is
-declared in the module itself (see :mod:`repro.spec`). Nothing here names an example.
+declared in the module itself (see :mod:`backprop_repro.core.spec`). Nothing here names an example.
 """
 
 import fnmatch
@@ -10,10 +10,11 @@ import pkgutil
 from dataclasses import dataclass
 from functools import cached_property
 
-from .errors import BadInput
-from .spec import Policy, Source
+from backprop_repro.core.errors import BadInput
+from backprop_repro.core.spec import Policy, Source
 
-__all__ = ["Example", "examples", "example_ids", "get", "policy_for", "ENTRY_POINT_GROUP"]
+__all__ = ["Example", "examples", "example_ids", "get", "policy_for", "gradient_problems", "mutations",
+           "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "backprop_repro.examples"
 _BUILTIN = "reference_impl.examples"
@@ -71,6 +72,22 @@ class Example:
     def sweep(self):
         return self._declared("SWEEP", None)
 
+    @property
+    def builtin(self):
+        """Whether the example is one of reference_impl.examples (not a third party's)."""
+        return self.module_name.startswith(_BUILTIN + ".")
+
+    @property
+    def gradient_problem(self):
+        return self._declared("GRADIENT_PROBLEM", None)
+
+    @property
+    def mutations(self):
+        """Its self-test mutations, each with ``module`` resolved (the example's own module when not named)."""
+        from dataclasses import replace
+
+        return tuple(m if m.module else replace(m, module=self.module_name) for m in self._declared("MUTATIONS"))
+
     def claim_id(self, claim):
         return f"{self.id}:{claim.name}"
 
@@ -86,7 +103,7 @@ def _validate(example):
     missing = [name for name in ("run", "SOURCE", "POLICIES") if not hasattr(module, name)]
     if missing:
         raise BadInput(f"example {example.id!r} ({example.module_name}): declares no {', '.join(missing)}; an "
-                       f"example module defines run(), SOURCE and POLICIES (see `repro.spec`)")
+                       f"example module defines run(), SOURCE and POLICIES (see `backprop_repro.core.spec`)")
     return example
 
 
@@ -119,6 +136,32 @@ def example_ids():
 def get(example_id):
     example = examples()[example_id]
     return _validate(example)
+
+
+def gradient_problems(builtin_only=False):
+    """name -> :class:`~backprop_repro.core.spec.GradientProblem` over the examples that declare one, in
+    registry order (``builtin_only``: only reference_impl.examples'); two problems of one name are bad input."""
+    found = {}
+    for example in examples().values():
+        problem = example.gradient_problem
+        if problem is None or (builtin_only and not example.builtin):
+            continue
+        if problem.name in found:
+            raise BadInput(f"{example.module_name}: GRADIENT_PROBLEM {problem.name!r} is declared by another "
+                           f"example too; give it another name")
+        found[problem.name] = problem
+    return found
+
+
+def mutations():
+    """Every example's self-test mutations, in registry order; two mutations of one id are bad input."""
+    found = {}
+    for example in examples().values():
+        for mutation in example.mutations:
+            if mutation.id in found:
+                raise BadInput(f"{example.module_name}: mutation {mutation.id!r} is declared twice; rename one")
+            found[mutation.id] = mutation
+    return list(found.values())
 
 
 def policy_for(example, quantity):

@@ -13,7 +13,12 @@ name                what                                                        
 ``PRINTED``         tuple of :class:`Printed`: numbers and texts the document prints       no
 ``CLAIMS``          tuple of :class:`Claim`: the document's prose claims with a predicate  no
 ``FIGURES``         tuple of :class:`Figure`: line plots of quantities for the report      no
-``SWEEP``           a :class:`reference_impl.sweeps.SweepSpec` when the example has one    no
+``SWEEP``           a :class:`reference_impl.sweeps.SweepSpec` (a network by its layer       no
+                    sizes, trained over many seeds) when the example has one
+``GRADIENT_PROBLEM``  :class:`GradientProblem`: its network, parameters, inputs, targets   no
+                    (benchmarked and gradient-checked through the registry)
+``MUTATIONS``       tuple of :class:`Mutation`: the self-test's mutations of this module   no
+                    (or of a shared module it uses), declared beside the code they change
 ``WARNINGS``        substrings of the RuntimeWarnings the document's code really raises     no
 ==================  =====================================================================  ========
 
@@ -25,7 +30,7 @@ costs no NumPy import of its own.
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["Source", "Policy", "Printed", "Claim", "Figure", "printed_table", "REASONS",
+__all__ = ["Source", "Policy", "Printed", "Claim", "Figure", "GradientProblem", "Mutation", "printed_table", "REASONS",
            "D000", "D001", "D002", "D003", "D004"]
 
 # The five source documents (see docs/documents.md for what each is).
@@ -90,6 +95,41 @@ class Figure:
     x: str | None = None    # a quantity holding the x values; default 1..n
     logx: bool = False
     logy: bool = False
+
+
+@dataclass(frozen=True)
+class GradientProblem:
+    """A dense network with its data, for the gradient checks and the benchmarks.
+
+    At most one sigmoid hidden layer: ``sizes`` is (n_in, n_out) or (n_in, n_hidden, n_out). Parameters
+    come in the chapter's order and layout, ``[W1 (in, hidden), b1, W2 (hidden, out), b2]`` (biases
+    omitted without ``bias``); the loss is the mean squared error over all outputs.
+    """
+
+    name: str               # the network's name in benchmark tables and gradient_check's quantities
+    sizes: tuple            # layer sizes
+    bias: bool
+    output: str             # "linear" | "sigmoid"
+    parameters: Callable    # () -> a fresh list of arrays (starting weights)
+    inputs: object          # (m, n_in) array-like
+    targets: object         # (m, n_out) array-like
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A small realistic change the self-test applies to a copy of the code; the gate must fail on it.
+
+    ``module`` is the dotted name of the module whose text is replaced, "" for the declaring example's
+    own module (a shared module it imports otherwise, e.g. ``reference_impl.finite_differences``).
+    """
+
+    id: str
+    old: str                # text that must occur exactly once in the module
+    new: str
+    why: str
+    module: str = ""
+    default_survivor: str = ""   # why no cross-environment policy can see it (measured), if it survives the default
+    equivalent_when: tuple = ()  # (condition, why): where the condition holds the mutant changes no bit
 
 
 def printed_table(quantity, rows, document, section, **kwargs):

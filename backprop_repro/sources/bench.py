@@ -2,7 +2,8 @@
 
 Gates are ratios measured in one run, never absolute times:
 
-- ``chain_rule_vs_forward``: on every document network the chain-rule gradient costs at most
+- ``chain_rule_vs_forward``: on every example's network (its ``GRADIENT_PROBLEM``, from the registry:
+  the documents' and any third party's) the chain-rule gradient costs at most
   3x a forward pass (the cheap-gradient principle puts the floor at about 2 to 5 for large
   networks; these tiny ones are dominated by per-call overhead, which both share);
 - ``fd_chapter_exponent``: the chapter's finite differences cost grows at least like P^0.8 over
@@ -19,15 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
-from .errors import BadInput, RunFailed
+from backprop_repro.store import atomic
+from backprop_repro.core.errors import BadInput, RunFailed
 
 __all__ = ["run_benchmarks", "bench_table", "fit_scaling", "gates", "Gate", "CHAIN_RULE_MAX_RATIO",
-           "FD_CHAPTER_MIN_EXPONENT", "DOCUMENT_NETWORKS", "load_section", "default_benchmarks_dir"]
+           "FD_CHAPTER_MIN_EXPONENT", "example_networks", "load_section", "default_benchmarks_dir"]
 
 CHAIN_RULE_MAX_RATIO = 3.0
 FD_CHAPTER_MIN_EXPONENT = 0.8
-DOCUMENT_NETWORKS = ("231", "341", "332", "31", "11")
 BENCH_COLUMNS = ["network", "n_params", "method", "median_s", "iqr_s", "rounds", "mean_s", "min_s",
                  "seed_iter_per_s", "limit_s", "ratio_to_limit", "limit_numpy_s"]
 
@@ -42,9 +42,16 @@ class Gate:
     note: str = ""
 
 
+def example_networks():
+    """Names of the examples' gradient problems (the registry's), the networks the suite times one by one."""
+    from backprop_repro.core import registry
+
+    return tuple(registry.gradient_problems())
+
+
 def default_benchmarks_dir():
     """The checkout's ``benchmarks/`` when run from one, else the copy shipped inside the package."""
-    from .locations import resource_dir
+    from backprop_repro.store.locations import resource_dir
 
     return resource_dir("benchmarks")
 
@@ -161,10 +168,11 @@ def _median(table, network, method):
     return float(rows["median_s"].iloc[0]) if len(rows) else None
 
 
-def gates(table, scaling):
-    """The declared gates over one run's timings (pure: tested with fabricated tables)."""
+def gates(table, scaling, networks=None):
+    """The declared gates over one run's timings (pure: tested with fabricated tables); ``networks``
+    defaults to :func:`example_networks`."""
     out = []
-    for network in DOCUMENT_NETWORKS:
+    for network in example_networks() if networks is None else networks:
         forward, chain = _median(table, network, "forward"), _median(table, network, "chain_rule")
         if forward is None or chain is None:
             out.append(Gate("chain_rule_vs_forward", network, float("nan"), CHAIN_RULE_MAX_RATIO, False,
@@ -183,10 +191,10 @@ def gates(table, scaling):
     return out
 
 
-def summary(table):
+def summary(table, networks=None):
     """Human-readable figures: chain-rule/forward per network, FD/chain-rule speedup at the largest P, peers."""
     lines = []
-    for network in DOCUMENT_NETWORKS:
+    for network in example_networks() if networks is None else networks:
         f, c = _median(table, network, "forward"), _median(table, network, "chain_rule")
         parts = [f"{network}: chain_rule/forward {c / f:.2f}" if f and c else f"{network}: -"]
         for method in ("fd_chapter", "fd_central_vectorized", "torch_autograd", "jax_grad"):
@@ -215,3 +223,12 @@ def write_outputs(out, table, scaling, gate_list):
     atomic.write_text(out / "bench.csv", table.to_csv(index=False))
     atomic.write_text(out / "scaling.csv", scaling.to_csv(index=False))
     atomic.write_text(out / "gates.csv", pd.DataFrame([g.__dict__ for g in gate_list]).to_csv(index=False))
+
+
+def verdict(gate_list):
+    """The record of a benchmark run: one observation per gate (its measured ratio against its threshold)."""
+    from backprop_repro.core import record
+
+    return record.build("bench", [record.Observation(record.Kind.BENCH_GATE, g.name, "pass" if g.passed else "fail",
+                                                     g.subject, g.threshold, g.measured, note=g.note)
+                                  for g in gate_list])

@@ -1,7 +1,10 @@
 """``backprop-repro selftest``: prove that the gate bites, on the machine it runs on.
 
 Copies ``reference_impl/`` (of the checkout when run from one) to temporary folders and applies one
-small, realistic mutation at a time. Its baseline is built here, from the unmutated copy run in a
+small, realistic mutation at a time. Each example declares its mutations beside the code they change
+(``MUTATIONS``, :class:`backprop_repro.core.spec.Mutation`), in its own module or in a shared module it
+imports; the catalogue is the registry's (a third party's example brings its own: its package is copied
+and mutated the same way). Its baseline is built here, from the unmutated copy run in a
 fresh process exactly like the mutants (a temporary pin set, never the committed pins, so another
 CPU, BLAS kernel or NumPy cannot make it meaningless). Each mutant runs, in its own process, only
 the examples that import the mutated file (directly or through other modules), and is judged against
@@ -24,23 +27,14 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 
-from .errors import BadInput, RunFailed
+from backprop_repro.core.errors import BadInput, RunFailed
+from backprop_repro.core.spec import Mutation
 
-__all__ = ["Mutation", "MUTATIONS", "run_selftest", "reachable_examples", "equivalent_here", "unexplained"]
-
-
-@dataclass(frozen=True)
-class Mutation:
-    id: str
-    file: str          # path inside reference_impl/
-    old: str           # text that must occur exactly once
-    new: str
-    why: str
-    default_survivor: str = ""   # why no cross-environment policy can see it (measured), if it survives the default
-    equivalent_when: tuple = ()  # (condition in EQUIVALENT_WHEN, why): where it holds the mutant changes no bit
+__all__ = ["Mutation", "MUTATIONS", "mutations", "run_selftest", "reachable_examples", "equivalent_here",
+           "unexplained", "module_file", "verdict"]
 
 
 def _numpy_major():
@@ -55,68 +49,22 @@ def _numpy_major():
 EQUIVALENT_WHEN = {"numpy<2": lambda: _numpy_major() < 2}
 
 
-SURVIVOR_332_LR = (
-    "moves the 3-3-2 weights by at most a few ULP (max 1e-16 relative after 1000 epochs), while the same quantities "
-    "drift by up to 125 ULP between NumPy 1.26 and 2.x and between SIMD paths (float64 exp): any policy that "
-    "accepts that drift accepts this mutant; only the bitwise gate on one machine sees it")
+def mutations():
+    """Every example's mutations (the registry's), ``module`` resolved."""
+    from backprop_repro.core import registry
 
-MUTATIONS = [
-    Mutation("fd-step-last-digit", "finite_differences.py", "STEP = 0.0001", "STEP = 0.0002",
-             "finite-difference step changed in its last digit"),
-    Mutation("toy-one-epoch-fewer", "examples/toy_backprop.py", "EPOCHS = 100\n", "EPOCHS = 99\n",
-             "one epoch fewer in the 2-3-1 training"),
-    Mutation("lr-fit-one-epoch-fewer", "examples/learning_rate.py", "EPOCHS = 1000", "EPOCHS = 999",
-             "one epoch fewer in the learning-rate fit"),
-    Mutation("332-one-epoch-fewer", "examples/notebook_332.py", "EPOCHS = 1000", "EPOCHS = 999",
-             "one epoch fewer in the 3-3-2 network"),
-    Mutation("332-lr-one-ulp", "examples/notebook_332.py", "LEARNING_RATE = 0.1", "LEARNING_RATE = 0.10000000000000002",
-             "learning rate changed by one ULP (3-3-2 network)",
-             default_survivor=SURVIVOR_332_LR),
-    Mutation("float32-to-float64", "examples/_toy_network.py", "dtype=np.float32).T,\n        np.array([-0.0140",
-             "dtype=np.float64).T,\n        np.array([-0.0140", "the toy network's first weights switched to float64"),
-    Mutation("lr-fit-float64", "examples/learning_rate.py",
-             "return [np.array([[0]], dtype=np.float32), np.array([[0]], dtype=np.float32)]",
-             "return [np.array([[0]], dtype=np.float64), np.array([[0]], dtype=np.float64)]",
-             "the learning-rate fit's parameters switched to float64"),
-    Mutation("332-transpose-swapped", "examples/notebook_332.py", "w_hidden += np.outer(d_hidden, INPUTS)",
-             "w_hidden += np.outer(INPUTS, d_hidden)", "a transpose swapped in the 3-3-2 update"),
-    Mutation("xor-derivative-of-preactivation", "examples/xor_341.py",
-             "np.dot(delta_out, weights2.T) * sigmoid_derivative(layer1)",
-             "np.dot(delta_out, weights2.T) * sigmoid_derivative(np.dot(X, weights1))",
-             "sigmoid derivative written from the pre-activation"),
-    Mutation("backprop-derivative-of-preactivation", "gradients.py",
-             "d_pre1 = (d_pre2 @ w2.T) * a * (1 - a)",
-             "d_pre1 = (d_pre2 @ w2.T) * _affine(x, w1, b1) * (1 - _affine(x, w1, b1))",
-             "chain rule with the sigmoid derivative of the pre-activation"),
-    Mutation("fd-update-sign", "finite_differences.py", "updated_weights[i][index] -= grad * lr",
-             "updated_weights[i][index] += grad * lr", "update sign flipped"),
-    Mutation("fd-sequential-update", "finite_differences.py", "loss_fn(inputs, outputs, _perturbed(weights, i, index, step))",
-             "loss_fn(inputs, outputs, _perturbed(updated_weights, i, index, step))",
-             "update order changed: sequential instead of simultaneous"),
-    Mutation("cavar-seed", "examples/cavar_single_layer.py", "    np.random.seed(1)\n", "    np.random.seed(2)\n",
-             "seed changed (004 single layer)"),
-    Mutation("xor-seed", "examples/xor_341.py", "SEED = 0", "SEED = 1", "seed changed (003)"),
-    Mutation("cavar-hidden-update-order", "examples/cavar_hidden_layer.py",
-             "        wo += np.dot(l1.T, l2_delta)\n        wh += np.dot(x_t, l1_delta)",
-             "        wo += np.dot(l1.T, l2_delta)\n        wh += np.dot(x_t, l2_delta.dot(wo.T) * sigmoid_prime(l1))",
-             "hidden update computed from the already updated output weights"),
-    Mutation("nep50-plain-add", "finite_differences.py", "temp[i][index] = np.float64(temp[i][index]) + step",
-             "temp[i][index] += step", "the explicit NumPy 1.x cast dropped (NEP 50 float32 add)",
-             equivalent_when=("numpy<2", "NumPy 1.x adds a float32 scalar and a Python float in float64 (value-based "
-                                         "casting), as the explicit cast does; only NEP 50 (NumPy 2) makes it a "
-                                         "float32 add")),
-    Mutation("softmax-no-shift", "activations.py", "z = np.exp(x - np.max(x))", "z = np.exp(x)",
-             "the sound softmax without its max shift"),
-    Mutation("bce-formula-sum", "losses.py", "return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))",
-             "return -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p))", "cross-entropy formula summing, not averaging"),
-    Mutation("central-step", "gradients.py", "step = 1e-3 if dtype == np.float32 else 1e-6",
-             "step = 1e-3 if dtype == np.float32 else 1e-5", "central-difference default step changed"),
-]
+    return registry.mutations()
+
+
+def __getattr__(name):   # MUTATIONS: read from the examples when asked for, never at import
+    if name == "MUTATIONS":
+        return mutations()
+    raise AttributeError(name)
 
 
 def _source_dir():
     """reference_impl/ of the checkout this harness runs from, else of the installed package."""
-    from .locations import checkout_root
+    from backprop_repro.store.locations import checkout_root
 
     root = checkout_root()
     if root is not None and (root / "reference_impl").is_dir():
@@ -126,67 +74,87 @@ def _source_dir():
     return Path(reference_impl.__file__).resolve().parent
 
 
-def _imports(path, package_dir):
-    """reference_impl files a module imports (relative or absolute), as paths relative to package_dir."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    here = path.parent.relative_to(package_dir).parts
-    found = set()
+def _package_root(top):
+    """The folder holding top-level package (or module) ``top``: reference_impl's the selftest copies, else
+    where it imports from."""
+    if top == "reference_impl":
+        return _source_dir().parent
+    spec = find_spec(top)
+    if spec is None or spec.origin is None and not spec.submodule_search_locations:
+        raise BadInput(f"selftest: cannot find module {top!r} to copy and mutate")
+    if spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0]).resolve().parent
+    return Path(spec.origin).resolve().parent
 
-    def add(parts):
-        for candidate in (Path(*parts).with_suffix(".py") if parts else None, Path(*parts, "__init__.py")):
-            if candidate is not None and (package_dir / candidate).is_file():
-                found.add(candidate.as_posix())
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = list(here[:len(here) - node.level + 1]) if node.level > 1 else list(here)
-            elif node.module and node.module.split(".")[0] == "reference_impl":
-                base = []
-            else:
-                continue
-            module = [p for p in (node.module or "").split(".") if p]
-            if not node.level:
-                module = module[1:]
-            add(base + module)
-            for alias in node.names:
-                add(base + module + [alias.name])
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                parts = alias.name.split(".")
-                if parts[0] == "reference_impl":
-                    add(parts[1:])
+def module_file(module):
+    """(folder holding its top-level package, path of ``module``'s source relative to that folder)."""
+    parts = module.split(".")
+    root = _package_root(parts[0])
+    for candidate in (Path(*parts).with_suffix(".py"), Path(*parts, "__init__.py")):
+        if (root / candidate).is_file():
+            return root, candidate.as_posix()
+    raise BadInput(f"selftest: module {module!r} has no source file under {root}")
+
+
+def _modules(root, top):
+    """dotted name -> source path of every module of top-level package ``top`` under ``root``."""
+    single = root / f"{top}.py"
+    if single.is_file():
+        return {top: single}
+    found = {}
+    for path in (root / top).rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return found
 
 
-def reachable_examples(package_dir, relative_file):
-    """Ids of the built-in examples whose module imports ``relative_file`` directly or transitively."""
-    package_dir = Path(package_dir)
-    graph = {}
-    for path in package_dir.rglob("*.py"):
-        graph[path.relative_to(package_dir).as_posix()] = _imports(path, package_dir)
+def _imports(name, path, known):
+    """The known modules that module ``name`` (source ``path``) imports, relative or absolute."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            found |= {m for m in [module] + [f"{module}.{a.name}" for a in node.names] if m in known}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name in known}
+    return found
+
+
+def reachable_examples(module):
+    """Ids of the registered examples whose module imports ``module`` (dotted) directly or transitively."""
+    from backprop_repro.core import registry
+
+    found = registry.examples()
+    tops = {"reference_impl"} | {e.module_name.split(".")[0] for e in found.values()} | {module.split(".")[0]}
+    known = {}
+    for top in sorted(tops):
+        known.update(_modules(_package_root(top), top))
+    graph = {name: _imports(name, path, known) for name, path in known.items()}
     reached = []
-    for path in sorted((package_dir / "examples").glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        start = path.relative_to(package_dir).as_posix()
-        seen, todo = {start}, [start]
+    for example in found.values():
+        seen, todo = {example.module_name}, [example.module_name]
         while todo:
             for nxt in graph.get(todo.pop(), ()):
                 if nxt not in seen:
                     seen.add(nxt)
                     todo.append(nxt)
-        if relative_file in seen:
-            reached.append(path.stem)
+        if module in seen:
+            reached.append(example.id)
     return reached
 
 
 def _judge(baseline_dir, ids):
     """In the mutant's process: run ``ids`` once and judge them against the baseline pins under the default
     policies and bitwise; returns {"default": [failing rows], "strict": [...]} (rows as "example:what")."""
-    from . import registry, runner
+    from backprop_repro.core import registry
+    from backprop_repro.core.record import NON_FAILING
+    from backprop_repro.sources import runner
 
-    from . import pins
+    from backprop_repro.store import pins
 
     loaded = {i: pins.load_pin(baseline_dir, i) for i in ids}
     verdict = {"default": [], "strict": []}
@@ -194,7 +162,7 @@ def _judge(baseline_dir, ids):
         run = runner.run_example(registry.get(example_id))
         shared = [f"{example_id}:printed {r['quantity']}{r['index']}" for r in runner.printed_rows(run)
                   if r["status"] != "pass"]
-        shared += [f"claim {r['id']}" for r in runner.claim_rows(run) if r["status"] not in runner.NON_FAILING]
+        shared += [f"claim {r['id']}" for r in runner.claim_rows(run) if r["status"] not in NON_FAILING]
         ok, note = runner._warning_check(run)
         if not ok:
             shared.append(f"{example_id}:warnings {note}")
@@ -209,24 +177,56 @@ def _judge(baseline_dir, ids):
 
 
 def _run_copy(tmp, source, mutation, args):
-    """Copy reference_impl (mutated) into tmp and run ``python -m repro.selftest ARGS`` with it first on the path."""
+    """Copy reference_impl (and the package of a mutated module outside it), apply the mutation, and run
+    ``python -m backprop_repro.sources.selftest ARGS`` with the copies first on the path."""
     shutil.copytree(source, tmp / "reference_impl", ignore=shutil.ignore_patterns("__pycache__"))
     if mutation is not None:
+        top = mutation.module.split(".")[0]
+        if top != "reference_impl":
+            root = _package_root(top)
+            if (root / top).is_dir():
+                shutil.copytree(root / top, tmp / top, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(root / f"{top}.py", tmp / f"{top}.py")
         _apply(tmp, mutation)
-    harness_parent = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp), str(harness_parent)]),
+    harness_parent = Path(__file__).resolve().parents[2]
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]   # a third party's site
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp), str(harness_parent), *inherited]),
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONWARNINGS": "ignore"}
-    return subprocess.run([sys.executable, "-m", "repro.selftest", *args], cwd=tmp, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "backprop_repro.sources.selftest", *args], cwd=tmp, env=env, capture_output=True,
                           text=True)
 
 
+def _declaration(text):
+    """(start, end) character span of the module-level ``MUTATIONS = ...`` statement, or (0, 0): the
+    mutated text is searched outside it, since a module declaring its own mutations quotes their text."""
+    for node in ast.parse(text).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == "MUTATIONS" for t in targets):
+            starts = [0]
+            for line in text.splitlines(keepends=True):
+                starts.append(starts[-1] + len(line))
+            return starts[node.lineno - 1], starts[node.end_lineno]
+    return 0, 0
+
+
+def _mutated(text, mutation, where):
+    """``text`` with the mutation applied outside its MUTATIONS declaration; bad input unless its text occurs
+    there exactly once."""
+    start, end = _declaration(text)
+    head, tail = text[:start], text[end:]
+    count = head.count(mutation.old) + tail.count(mutation.old)
+    if count != 1:
+        raise BadInput(f"selftest mutation {mutation.id!r}: its text occurs {count} times in {where}, not once; "
+                       f"update its declaration (MUTATIONS of the example that declares it)")
+    if mutation.old in head:
+        return head.replace(mutation.old, mutation.new) + text[start:]
+    return text[:end] + tail.replace(mutation.old, mutation.new)
+
+
 def _apply(root, mutation):
-    path = root / "reference_impl" / mutation.file
-    text = path.read_text()
-    if text.count(mutation.old) != 1:
-        raise BadInput(f"selftest mutation {mutation.id!r}: its text occurs {text.count(mutation.old)} times in "
-                       f"reference_impl/{mutation.file}, not once; update the catalogue in repro/selftest.py")
-    path.write_text(text.replace(mutation.old, mutation.new))
+    path = root / module_file(mutation.module)[1]
+    path.write_text(_mutated(path.read_text(), mutation, path))
 
 
 def equivalent_here(mutation):
@@ -244,19 +244,42 @@ def unexplained(row):
     return not row["killed_strict"] or (not row["killed_default"] and not row["expected_default_survivor"])
 
 
+def verdict(rows):
+    """The self-test's record (selftest.json): one observation per mutation (failing when :func:`unexplained`) and
+    the kill rates over the mutations that are not equivalent here (those cannot be killed)."""
+    from backprop_repro.core import record
+
+    scored = [r for r in rows if not r["equivalent_here"]]
+    n = max(len(scored), 1)
+    default, strict = sum(r["killed_default"] for r in scored), sum(r["killed_strict"] for r in scored)
+    unexplained_ids = [r["id"] for r in rows if unexplained(r)]
+    payload = {"schema_version": 1, "mutations": rows, "kill_rate_default": default / n, "kill_rate_strict": strict / n,
+               "equivalent_here": len(rows) - len(scored), "unexplained_survivors": unexplained_ids}
+    observations = [record.Observation(record.Kind.MUTATION, r["id"], "fail" if r["id"] in unexplained_ids else "pass",
+                                       ", ".join(r.get("examples") or ()), "killed", _outcome(r), note=r["why"])
+                    for r in rows]
+    return record.build("selftest", observations, payload=payload,
+                        summaries={"scored": len(scored), "killed_default": default, "killed_strict": strict})
+
+
+def _outcome(row):
+    return ("equivalent" if row["equivalent_here"] and not row["killed_strict"] else "killed" if row["killed_default"]
+            else "killed-strict" if row["killed_strict"] else "survived")
+
+
 def run_selftest(only=None, progress=None, workers=None):
     """Rows (id, why, examples, killed_default, killed_strict, caught_by, ...) for every mutation (or ``only``)."""
     source = _source_dir()
-    unknown = set(only or ()) - {m.id for m in MUTATIONS}
+    catalogue = mutations()
+    unknown = set(only or ()) - {m.id for m in catalogue}
     if unknown:
-        raise BadInput(f"--only {sorted(unknown)[0]}: unknown mutation; known: {', '.join(m.id for m in MUTATIONS)}")
-    chosen = [m for m in MUTATIONS if not only or m.id in only]
+        raise BadInput(f"--only {sorted(unknown)[0]}: unknown mutation; known: {', '.join(m.id for m in catalogue)}")
+    chosen = [m for m in catalogue if not only or m.id in only]
+    files = {m.id: module_file(m.module) for m in chosen}
     for mutation in chosen:   # validate the whole catalogue before the first run
-        text = (source / mutation.file).read_text()
-        if text.count(mutation.old) != 1:
-            raise BadInput(f"selftest mutation {mutation.id!r}: its text occurs {text.count(mutation.old)} times in "
-                           f"{source / mutation.file}, not once; update the catalogue in repro/selftest.py")
-    reach = {m.id: reachable_examples(source, m.file) for m in chosen}
+        root, relative = files[mutation.id]
+        _mutated((root / relative).read_text(), mutation, root / relative)
+    reach = {m.id: reachable_examples(m.module) for m in chosen}
     needed = sorted({i for ids in reach.values() for i in ids})
     workers = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
     with tempfile.TemporaryDirectory(prefix="backprop-selftest-") as tmp_name:
@@ -283,7 +306,7 @@ def run_selftest(only=None, progress=None, workers=None):
                 v = {"default": [f"crashed: {last}"], "strict": [f"crashed: {last}"]}
             else:
                 v = json.loads(out.stdout)
-            row = {"name": mutation.id, "id": mutation.id, "file": mutation.file, "why": mutation.why,
+            row = {"name": mutation.id, "id": mutation.id, "file": files[mutation.id][1], "why": mutation.why,
                    "examples": reach[mutation.id], "killed_default": bool(v["default"]),
                    "killed_strict": bool(v["strict"]), "caught_by": (v["default"] or v["strict"])[:5],
                    "caught_by_default": v["default"][:5], "expected_default_survivor": mutation.default_survivor,
@@ -299,8 +322,10 @@ def run_selftest(only=None, progress=None, workers=None):
 
 
 def _main(argv):
-    from . import pins, registry, runner
-    from .environment import fingerprint
+    from backprop_repro.store import pins
+    from backprop_repro.core import registry
+    from backprop_repro.sources import runner
+    from backprop_repro.core.environment import fingerprint
 
     mode, target, ids = argv[0], Path(argv[1]), argv[2:]
     if mode == "--make-baseline":

@@ -7,6 +7,8 @@ initialized" float32 weights the chapter lists (hidden weights written 3x2, then
 
 import numpy as np
 
+from backprop_repro.core.spec import GradientProblem
+
 INPUTS = np.array([[1, 1]])    # int64, as in the chapter: promotes the forward pass to float64
 TARGETS = np.array([[0]])
 
@@ -21,3 +23,8 @@ def initial_weights():
         np.array([[0.1528, -0.1745, -0.1135]], dtype=np.float32).T,
         np.array([-0.5516], dtype=np.float32),
     ]
+
+
+#: The 2-3-1 network with biases and a linear output, at the chapter's weights (declared by toy_backprop).
+PROBLEM = GradientProblem("231", (2, 3, 1), bias=True, output="linear", parameters=initial_weights, inputs=INPUTS,
+                          targets=TARGETS)

@@ -33,8 +33,8 @@ def run():
     }
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D001, REASONS, Claim, Policy, Source  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import D001, REASONS, Claim, Mutation, Policy, Source  # noqa: E402
 
 SOURCE = Source((D001,), "Activation functions in code",
                 "tanh, relu, linear, softmax (+ sigmoid, sound versions, large-input findings) on a fixed grid")
@@ -63,4 +63,8 @@ CLAIMS = (
           "reproduced-with-caveat",
           caveat="only while exp(x) does not overflow: for x > ~709 the chapter's softmax returns NaN; "
                  "subtracting max(x) first fixes it"),
+)
+MUTATIONS = (
+    Mutation("softmax-no-shift", "z = np.exp(x - np.max(x))", "z = np.exp(x)", "the sound softmax without its max shift",
+             module="reference_impl.activations"),
 )

@@ -49,8 +49,8 @@ def run(seed=SEED, iterations=ITERATIONS):
     }
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D004, REASONS, Claim, Figure, Policy, Source  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import D004, REASONS, Claim, Figure, Mutation, Policy, Source  # noqa: E402
 
 from ..sweeps import SweepSpec  # noqa: E402
 
@@ -84,4 +84,10 @@ CLAIMS = (
           "the hidden layer lets the network learn XOR: the printed error falls (the printout is lost here)",
           "the 10 printed mean absolute errors fall monotonically, the last below 0.01 (measured: last)", _learns,
           "reproduced"),
+)
+MUTATIONS = (
+    Mutation("cavar-hidden-update-order",
+             "        wo += np.dot(l1.T, l2_delta)\n        wh += np.dot(x_t, l1_delta)",
+             "        wo += np.dot(l1.T, l2_delta)\n        wh += np.dot(x_t, l2_delta.dot(wo.T) * sigmoid_prime(l1))",
+             "hidden update computed from the already updated output weights"),
 )

@@ -29,8 +29,8 @@ def run():
     return {"initial_weights": initial, "output": l1, "final_weights": wo}
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D004, REASONS, Claim, Policy, Source  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import D004, REASONS, Claim, GradientProblem, Mutation, Policy, Source  # noqa: E402
 
 SOURCE = Source((D004,), "cells In [21] to In [31]", "3-1 sigmoid network, np.random.seed(1), 10000 iterations")
 POLICIES = (
@@ -61,4 +61,12 @@ CLAIMS = (
           "every output of the last pass within 0.05 of its target (measured: max error)",
           lambda q: (float(np.max(np.abs(q["output"].ravel() - [0, 0, 1, 1]))),
                      float(np.max(np.abs(q["output"].ravel() - [0, 0, 1, 1]))) <= 0.05), "reproduced"),
+)
+# 004's network without hidden layer, at the document's seed-1 draws (the global RNG's stream, drawn afresh).
+GRADIENT_PROBLEM = GradientProblem(
+    "31", (N_INPUTS, N_OUTPUTS), bias=False, output="sigmoid",
+    parameters=lambda: [np.random.RandomState(1).random_sample((N_INPUTS, N_OUTPUTS)) * np.sqrt(2.0 / N_INPUTS)],
+    inputs=X, targets=Y)
+MUTATIONS = (
+    Mutation("cavar-seed", "    np.random.seed(1)\n", "    np.random.seed(2)\n", "seed changed (004 single layer)"),
 )

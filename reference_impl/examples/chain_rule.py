@@ -13,9 +13,9 @@ weights cast to float64, as the chapter's integer inputs promote its forward pas
 import numpy as np
 
 from ..finite_differences import update_weights
-from ..gradients import NETWORKS, chain_rule
+from ..gradients import chain_rule, network
 from ..networks import loss_231
-from ._toy_network import INPUTS, TARGETS, initial_weights
+from ._toy_network import INPUTS, PROBLEM, TARGETS, initial_weights
 
 LEARNING_RATE = 1.0
 
@@ -23,7 +23,7 @@ LEARNING_RATE = 1.0
 def run():
     weights = initial_weights()
     fd = update_weights(loss_231, INPUTS, TARGETS, weights, LEARNING_RATE)
-    analytic = chain_rule(NETWORKS["231"], [w.astype(np.float64) for w in weights],
+    analytic = chain_rule(network(PROBLEM), [w.astype(np.float64) for w in weights],
                           np.asarray(INPUTS, dtype=np.float64), np.asarray(TARGETS, dtype=np.float64))
     analytic_updated = [
         (w.astype(np.float64) - LEARNING_RATE * g).astype(w.dtype) for w, g in zip(weights, analytic)
@@ -37,8 +37,8 @@ def run():
     return out
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D001, REASONS, Claim, Policy, Source  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import D001, REASONS, Claim, Mutation, Policy, Source  # noqa: E402
 
 from ..gradcheck import scale_free_error  # noqa: E402
 
@@ -63,4 +63,20 @@ CLAIMS = (
           "scale-free error ||g - n|| / (||g|| + ||n||) over all 13 parameters <= 1e-3, the forward-difference "
           "bound of reference_impl.gradcheck (truncation ~ step |f''| / 2, plus float32 rounding of w + 1e-4)",
           _agreement, "reproduced"),
+)
+# The chapter's finite differences (reference_impl.finite_differences), which this example runs once.
+_FD = "reference_impl.finite_differences"
+MUTATIONS = (
+    Mutation("fd-step-last-digit", "STEP = 0.0001", "STEP = 0.0002", "finite-difference step changed in its last digit",
+             module=_FD),
+    Mutation("fd-update-sign", "updated_weights[i][index] -= grad * lr", "updated_weights[i][index] += grad * lr",
+             "update sign flipped", module=_FD),
+    Mutation("fd-sequential-update", "loss_fn(inputs, outputs, _perturbed(weights, i, index, step))",
+             "loss_fn(inputs, outputs, _perturbed(updated_weights, i, index, step))",
+             "update order changed: sequential instead of simultaneous", module=_FD),
+    Mutation("nep50-plain-add", "temp[i][index] = np.float64(temp[i][index]) + step", "temp[i][index] += step",
+             "the explicit NumPy 1.x cast dropped (NEP 50 float32 add)", module=_FD,
+             equivalent_when=("numpy<2", "NumPy 1.x adds a float32 scalar and a Python float in float64 (value-based "
+                                         "casting), as the explicit cast does; only NEP 50 (NumPy 2) makes it a "
+                                         "float32 add")),
 )

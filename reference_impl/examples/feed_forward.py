@@ -29,8 +29,8 @@ def run():
     }
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D001, REASONS, Policy, Printed, Source  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import D001, REASONS, Policy, Printed, Source  # noqa: E402
 
 SOURCE = Source((D001,), "Implementing feedforward propagation",
                 "worked 2-3-1 forward pass (the weights of the chapter's lost figures, docs/documents.md)")

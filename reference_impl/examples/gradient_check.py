@@ -2,8 +2,9 @@
 network, in float64 and float32, and an eps sweep on the chapter's 2-3-1 network.
 
 Source: 001_b373d019e6023af9.txt, "Gradient descent in code" (forward differences, step 1e-4)
-and "Implementing backpropagation using the chain rule"; networks and data of 001, 002, 003, 004
-(see :func:`reference_impl.gradients.problem`).
+and "Implementing backpropagation using the chain rule"; networks and data of 001, 002, 003, 004:
+the ``GRADIENT_PROBLEM`` each built-in example declares, named by the registry (a third party's
+problems are checked by the tests and the benchmarks, not here, so that this pin stays the documents').
 
 Error measure: :func:`reference_impl.gradcheck.scale_free_error`, ||g - n|| / (||g|| + ||n||)
 between the chain-rule gradient g and a finite-difference gradient n over all parameters.
@@ -20,8 +21,8 @@ import numpy as np
 
 from .. import gradients as G
 from ..gradcheck import TOLERANCES, scale_free_error
+from ._toy_network import PROBLEM as SWEEP_PROBLEM
 
-NETWORKS = ("231", "341", "332", "31", "11")
 DTYPES = {"float64": np.float64, "float32": np.float32}
 METHODS = {"fd_chapter": G.fd_chapter, "fd_central_vectorized": G.fd_central_vectorized}
 GRADES = {  # (dtype, method) -> (pass bound, warn bound)
@@ -30,7 +31,6 @@ GRADES = {  # (dtype, method) -> (pass bound, warn bound)
 }
 # Written as literals: `10.0 ** -np.arange(1, 11)` differs in the last bit between NumPy 1.26 and 2.x.
 SWEEP_STEPS = np.array([1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10])
-SWEEP_NETWORK = "231"
 
 
 def grade(error, dtype, method):
@@ -38,18 +38,25 @@ def grade(error, dtype, method):
     return "pass" if error <= pass_bound else "warn" if error <= warn_bound else "fail"
 
 
+def document_problems():
+    """name -> GradientProblem of every built-in example that declares one."""
+    from backprop_repro.core import registry
+
+    return registry.gradient_problems(builtin_only=True)
+
+
 def run():
     out = {}
-    for name in NETWORKS:
+    for name, declared in document_problems().items():
         for dtype_name, dtype in DTYPES.items():
-            net, params, x, y = G.problem(name, dtype)
+            net, params, x, y = G.problem(declared, dtype)
             analytic = G.chain_rule(net, params, x, y)
             for method_name, method in METHODS.items():
                 error = scale_free_error(analytic, method(net, params, x, y))
                 out[f"{name}/{dtype_name}/{method_name}/error"] = np.float64(error)
                 out[f"{name}/{dtype_name}/{method_name}/grade"] = grade(error, dtype_name, method_name)
     for dtype_name, dtype in DTYPES.items():
-        net, params, x, y = G.problem(SWEEP_NETWORK, dtype)
+        net, params, x, y = G.problem(SWEEP_PROBLEM, dtype)
         analytic = G.chain_rule(net, params, x, y)
         for method_name, method in METHODS.items():
             errors = np.array([scale_free_error(analytic, method(net, params, x, y, step=h)) for h in SWEEP_STEPS])
@@ -59,8 +66,8 @@ def run():
     return out
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D001, D002, D003, D004, Figure, Policy, Source  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import D001, D002, D003, D004, Figure, Mutation, Policy, Source  # noqa: E402
 
 SOURCE = Source((D001, D002, D003, D004),
                 "Gradient descent in code; Implementing backpropagation using the chain rule",
@@ -84,3 +91,12 @@ FIGURES = (Figure("Gradient error against the finite-difference step (2-3-1 netw
                   "eps sweep: ||g - n|| / (||g|| + ||n||)", "step", "error",
                   tuple((f"{d} {m}", f"eps_sweep/{d}/{m}/errors") for d in DTYPES for m in METHODS),
                   x="eps_sweep/steps", logx=True, logy=True),)
+# The package's chain rule and central differences (reference_impl.gradients), which this example grades.
+MUTATIONS = (
+    Mutation("backprop-derivative-of-preactivation", "d_pre1 = (d_pre2 @ w2.T) * a * (1 - a)",
+             "d_pre1 = (d_pre2 @ w2.T) * _affine(x, w1, b1) * (1 - _affine(x, w1, b1))",
+             "chain rule with the sigmoid derivative of the pre-activation", module="reference_impl.gradients"),
+    Mutation("central-step", "step = 1e-3 if dtype == np.float32 else 1e-6",
+             "step = 1e-3 if dtype == np.float32 else 1e-5", "central-difference default step changed",
+             module="reference_impl.gradients"),
+)

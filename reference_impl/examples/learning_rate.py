@@ -51,8 +51,9 @@ def run():
     return out
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D001, REASONS, Claim, Figure, Policy, Printed, Source  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import (D001, REASONS, Claim, Figure, GradientProblem, Mutation, Policy,  # noqa: E402
+                                      Printed, Source)
 
 _SECTION = "Understanding the impact of the learning rate"
 SOURCE = Source((D001,), _SECTION,
@@ -123,4 +124,14 @@ CLAIMS = (
           "of those 20 epochs)", _gradient_sign, "not-reproduced",
           explanation="the sign also depends on the bias: at lr 0.1, epoch 8 starts at w = 2.91 < 3 with b = 0.68 "
                       "above its optimum 0, and the weight's gradient is +2.63"),
+)
+# The linear model y = x w + b at w = b = 0, on the section's data.
+GRADIENT_PROBLEM = GradientProblem("11", (1, 1), bias=True, output="linear",
+                                   parameters=lambda: [np.zeros((1, 1)), np.zeros((1,))], inputs=INPUTS,
+                                   targets=TARGETS)
+MUTATIONS = (
+    Mutation("lr-fit-one-epoch-fewer", "EPOCHS = 1000", "EPOCHS = 999", "one epoch fewer in the learning-rate fit"),
+    Mutation("lr-fit-float64", "return [np.array([[0]], dtype=np.float32), np.array([[0]], dtype=np.float32)]",
+             "return [np.array([[0]], dtype=np.float64), np.array([[0]], dtype=np.float64)]",
+             "the learning-rate fit's parameters switched to float64"),
 )

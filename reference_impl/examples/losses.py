@@ -44,8 +44,8 @@ def run():
     }
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D001, REASONS, Claim, Policy, Printed, Source  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import D001, REASONS, Claim, Mutation, Policy, Printed, Source  # noqa: E402
 
 SOURCE = Source((D001,), "Loss functions in code",
                 "mse, mae, binary and categorical cross-entropy as the chapter codes them, and its formulas")
@@ -86,4 +86,9 @@ CLAIMS = (
           "the chapter's binary cross-entropy of a confident wrong prediction is not finite",
           lambda q: (bool(q["confident_wrong/binary_cross_entropy_chapter_is_finite"]),
                      not bool(q["confident_wrong/binary_cross_entropy_chapter_is_finite"])), "reproduced"),
+)
+MUTATIONS = (
+    Mutation("bce-formula-sum", "return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))",
+             "return -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p))", "cross-entropy formula summing, not averaging",
+             module="reference_impl.losses"),
 )

@@ -91,8 +91,9 @@ def run():
     }
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D002, REASONS, Claim, Figure, Policy, Printed, Source, printed_table  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import (D002, REASONS, Claim, Figure, GradientProblem, Mutation, Policy,  # noqa: E402
+                                      Printed, Source, printed_table)
 
 SOURCE = Source((D002,), "Training the Neural Network; Final Results",
                 "3-3-2 sigmoid network: the document's failing cell and the fix that reproduces its printout")
@@ -121,4 +122,19 @@ CLAIMS = (
           "reproduced-with-caveat",
           caveat="the printed results come from a different run: reading both weight matrices as (to, from) "
                  "reproduces every printed digit; transposing only the failing product does not"),
+)
+# The fixed network: the document's weights read as (to, from), so transposed to the (in, out) layout.
+GRADIENT_PROBLEM = GradientProblem("332", (3, 3, 2), bias=False, output="sigmoid",
+                                   parameters=lambda: [w.T for w in initial_weights()], inputs=INPUTS[None, :],
+                                   targets=EXPECTED_OUTPUT[None, :])
+MUTATIONS = (
+    Mutation("332-one-epoch-fewer", "EPOCHS = 1000", "EPOCHS = 999", "one epoch fewer in the 3-3-2 network"),
+    Mutation("332-lr-one-ulp", "LEARNING_RATE = 0.1", "LEARNING_RATE = 0.10000000000000002",
+             "learning rate changed by one ULP (3-3-2 network)",
+             default_survivor="moves the 3-3-2 weights by at most a few ULP (max 1e-16 relative after 1000 epochs), "
+                              "while the same quantities drift by up to 125 ULP between NumPy 1.26 and 2.x and "
+                              "between SIMD paths (float64 exp): any policy that accepts that drift accepts this "
+                              "mutant; only the bitwise gate on one machine sees it"),
+    Mutation("332-transpose-swapped", "w_hidden += np.outer(d_hidden, INPUTS)", "w_hidden += np.outer(INPUTS, d_hidden)",
+             "a transpose swapped in the 3-3-2 update"),
 )

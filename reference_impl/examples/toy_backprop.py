@@ -9,7 +9,7 @@ import numpy as np
 
 from ..finite_differences import update_weights
 from ..networks import loss_231, predict_231
-from ._toy_network import INPUTS, TARGETS, initial_weights
+from ._toy_network import INPUTS, PROBLEM, TARGETS, initial_weights
 
 LEARNING_RATE = 0.01
 EPOCHS = 100
@@ -36,8 +36,9 @@ def run():
     return out
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D000, D001, Claim, Figure, Policy, Printed, Source, printed_table  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import (D000, D001, Claim, Figure, Mutation, Policy, Printed, Source,  # noqa: E402
+                                      printed_table)
 
 _SECTION = "Putting feedforward propagation and backpropagation together"
 SOURCE = Source((D000, D001), _SECTION, "2-3-1 network, 100 epochs of finite-difference gradient descent at lr 0.01")
@@ -107,14 +108,14 @@ def _numpy_vs_torch(q):
     gradient descent in torch (absolute difference); holds None when torch is absent (the claim is unavailable)."""
     from .. import torch_oracle
     from ..gradcheck import scale_free_error
-    from ..gradients import NETWORKS, chain_rule
+    from ..gradients import chain_rule, network
 
     ok, why = torch_oracle.available()
     if not ok:
         return why, None
     weights = [w.astype(np.float64) for w in initial_weights()]
     x, y = np.asarray(INPUTS, np.float64), np.asarray(TARGETS, np.float64)
-    gradient_error = scale_free_error(chain_rule(NETWORKS["231"], weights, x, y),
+    gradient_error = scale_free_error(chain_rule(network(PROBLEM), weights, x, y),
                                       torch_oracle.gradients_231(x, y, weights))
     torch_prediction = torch_oracle.train_231(x, y, weights, LEARNING_RATE, EPOCHS)
     prediction_gap = float(np.max(np.abs(torch_prediction - q["prediction"])))
@@ -130,4 +131,11 @@ CLAIMS += (
           _numpy_vs_torch, "reproduced-with-caveat",
           caveat="the same up to the method: the chapter's forward differences (step 1e-4, float32 weights) end "
                  "4.2e-5 away from torch's exact-gradient training after 100 epochs; the gradients agree to 4e-18"),
+)
+GRADIENT_PROBLEM = PROBLEM
+MUTATIONS = (
+    Mutation("toy-one-epoch-fewer", "EPOCHS = 100\n", "EPOCHS = 99\n", "one epoch fewer in the 2-3-1 training"),
+    Mutation("float32-to-float64", "dtype=np.float32).T,\n        np.array([-0.0140",
+             "dtype=np.float64).T,\n        np.array([-0.0140", "the toy network's first weights switched to float64",
+             module="reference_impl.examples._toy_network"),
 )

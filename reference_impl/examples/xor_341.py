@@ -46,8 +46,9 @@ def run(seed=SEED):
     return {"output": output, "final_weights.0": weights1, "final_weights.1": weights2}
 
 
-# --- declarations (repro.spec) -------------------------------------------------------------------
-from repro.spec import D003, REASONS, Claim, Policy, Source, printed_table  # noqa: E402
+# --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
+from backprop_repro.core.spec import (D003, REASONS, Claim, GradientProblem, Mutation, Policy, Source,  # noqa: E402
+                                      printed_table)
 
 from ..sweeps import SweepSpec  # noqa: E402
 
@@ -79,4 +80,14 @@ CLAIMS = (
     Claim("converges", D003, "Putting in practice", "\"the predictions converged on the true values\"",
           "every output of the pinned run within 0.05 of its target (measured: max error)",
           lambda q: _max_error(q, [0, 1, 1, 0], 0.05), "reproduced"),
+)
+# The 3-4-1 network at the pinned run's draws.
+GRADIENT_PROBLEM = GradientProblem("341", (3, 4, 1), bias=False, output="sigmoid",
+                                   parameters=lambda: list(initial_weights(np.random.RandomState(SEED))), inputs=X,
+                                   targets=Y)
+MUTATIONS = (
+    Mutation("xor-derivative-of-preactivation", "np.dot(delta_out, weights2.T) * sigmoid_derivative(layer1)",
+             "np.dot(delta_out, weights2.T) * sigmoid_derivative(np.dot(X, weights1))",
+             "sigmoid derivative written from the pre-activation"),
+    Mutation("xor-seed", "SEED = 0", "SEED = 1", "seed changed (003)"),
 )
