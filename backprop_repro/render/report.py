@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import atomic, figures, values
 from .errors import BadInput
+from backprop_repro.core.policies import printed_decimals, printed_text
 
 __all__ = ["load_results", "write_tables", "write_report", "SCHEMA_VERSION"]
 
@@ -81,6 +82,26 @@ def _fmt(value):
         return str(value)
     if isinstance(value, float):
         return "0" if value == 0 else f"{value:.4g}"
+    return str(value)
+
+
+def _as_printed(actual, printed):
+    """A fresh document value as the document prints it (its decimals), to read beside the printed text."""
+    if actual is None or isinstance(actual, str) or isinstance(actual, bool):
+        return _fmt(actual)
+    try:
+        float(printed)
+        return printed_text(actual, printed_decimals(printed))
+    except (TypeError, ValueError):   # a number where the document prints text
+        return _fmt(actual)
+
+
+def _env_value(value):
+    """A fingerprint field as text: lists space-separated ("-" when empty), settings as k=v ("none")."""
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value) or "-"
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items()) or "none"
     return str(value)
 
 
@@ -154,6 +175,8 @@ def _bench_view(section):
 TEMPLATES = Environment(loader=PackageLoader("repro", "templates"), autoescape=select_autoescape(["html", "j2"]),
                    trim_blocks=True, lstrip_blocks=True)
 TEMPLATES.filters["fmt"] = _fmt
+TEMPLATES.filters["as_printed"] = _as_printed
+TEMPLATES.filters["env_value"] = _env_value
 
 
 def write_report(records, out, bench=None, rendered=None):
