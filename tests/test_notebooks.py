@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from repro import notebooks as N
-from repro.cli import main
+from backprop_repro.notebooks import judge as N
+from backprop_repro.cli.commands import main
 
 from .conftest import ROOT
 
@@ -111,10 +111,18 @@ def test_the_statistical_rule_is_a_t_prediction_interval_and_flags_just_beyond_i
 
 
 @pytest.mark.parametrize("stored,fresh,kind", [
-    ("0.5", "0.5", "reproduced"), ("0.12345", "0.123449999", "reproduced"), ("0.12345", "0.12346", "rounding"),
-    ("0.12345", "0.12348", "numeric"), ("1.5e-03", "1.6e-03", "rounding"), ("1.5e-03", "1.8e-03", "numeric"),
-    ("42", "43", "rounding"), ("nan", "nan", "reproduced"), ("inf", "1e308", "numeric"),
-    ("0.30000000000000004", "0.30000000000000003", "rounding")])
+    ("0.5", "0.5", "reproduced"), ("0.12345", "0.123449999", "reproduced"), ("0.12345", "0.12346", "numeric"),
+    ("0.12345", "0.12348", "numeric"), ("1.5e-03", "1.6e-03", "numeric"), ("1.5e-03", "1.8e-03", "numeric"),
+    ("42", "43", "numeric"), ("41", "42", "numeric"), ("97", "96", "numeric"), ("3", "3.5", "numeric"),
+    ("3", "3.0", "numeric"), ("0.50", "0.51", "numeric"), ("0.5", "0.54", "numeric"), ("007", "7", "reproduced"),
+    ("12345678901234567890", "12345678901234567891", "numeric"),     # beyond a double: compared as integers
+    ("nan", "nan", "reproduced"), ("inf", "1e308", "numeric"),
+    # the same double in an old 17-digit repr and today's shortest repr: identical
+    ("0.30000000000000004", "0.30000000000000003", "reproduced"), ("5.3851648071345037", "5.385164807134504", "reproduced"),
+    # a last-bit change at repr precision is rounding; the same step at 16 digits of a 7-digit print is not
+    ("5.385164807134504", "5.385164807134505", "rounding"), ("0.30000000000000004", "0.30000000000000010", "rounding"),
+    ("0.1", "0.10000000000000002", "rounding"), ("5.385164807134504", "5.385164807134514", "numeric"),
+    ("0.123456789", "0.12345679", "reproduced")])
 def test_numbers_at_the_stored_printed_precision(stored, fresh, kind):
     assert N.compare_number(N.parse_number(stored), N.parse_number(fresh)) == kind
 

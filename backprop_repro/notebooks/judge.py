@@ -41,7 +41,8 @@ from .causes import Cascade
 
 from .numbers import (ALPHA, COSMETIC, Number, _NUMBER, _t_bound, compare_number, normalise,  # noqa: F401
                       parse_number, tokens, typical)
-from .pair import Difference, _compare_images, _joined_outputs, _tags, compare_text  # noqa: F401
+from .pair import (Coverage, Difference, _compare_images, _joined_outputs, _tags, cell_numbers,  # noqa: F401
+                   compare_cell, compare_text)
 from .render import write_outputs  # noqa: F401
 
 __all__ = ["COSMETIC", "check_notebook", "find_notebooks", "compare_text", "typical", "VERDICTS_OK"]
@@ -110,15 +111,15 @@ def _validate_cells(nb, path):
         meta = cell.get("metadata", {})
         tags = meta.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise BadInput(f"{path}: cell {i}: metadata.tags is {tags!r}; give a list of strings")
+            raise BadInput(f"{path}: cell {i}: metadata.tags is {_json(tags)}; give a list of strings")
         repro = meta.get("repro")
         if repro is not None and not isinstance(repro, dict):
-            raise BadInput(f"{path}: cell {i}: metadata.repro is {repro!r}; give an object such as "
+            raise BadInput(f"{path}: cell {i}: metadata.repro is {_json(repro)}; give an object such as "
                            f'{{"rtol": 1e-6}} or remove it')
         if isinstance(repro, dict) and "rtol" in repro:
             rtol = repro["rtol"]
             if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not math.isfinite(rtol) or rtol < 0:
-                raise BadInput(f"{path}: cell {i}: metadata.repro.rtol is {rtol!r}; give a relative tolerance, a "
+                raise BadInput(f"{path}: cell {i}: metadata.repro.rtol is {_json(rtol)}; give a relative tolerance, a "
                                f"finite number >= 0 such as 1e-6, or remove the key")
         for k, output in enumerate(cell.get("outputs", []) if cell.get("cell_type") == "code" else []):
             png = (output.get("data") or {}).get("image/png")
@@ -131,11 +132,19 @@ def _validate_cells(nb, path):
                                f"re-save the notebook, or clear that output") from None
 
 
+def _json(value):
+    """A metadata value as the notebook's JSON spells it (null, "abc"), shortened."""
+    import json
+
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def notebook_language(nb):
-    """The notebook's kernel language, lower case ('python' when the notebook does not say)."""
+    """The notebook's kernel language as it names it ('python' when the notebook does not say)."""
     meta = nb.get("metadata", {})
     language = (meta.get("kernelspec") or {}).get("language") or (meta.get("language_info") or {}).get("name")
-    return str(language or "python").strip().lower()
+    return str(language or "python").strip()
 
 
 def _not_run(path, reason):
@@ -232,7 +241,11 @@ def _client(work, path, timeout):
                     outs.append(_note_output(f"[backprop-repro: output beyond {OUTPUT_CAP:,} characters dropped]"))
                 self.capped[cell_index] = self.capped.get(cell_index, 0) + size
                 return None
-            return super().output(outs, msg, display_id, cell_index)
+            out = super().output(outs, msg, display_id, cell_index)
+            if (out is not None and out.get("output_type") == "stream" and len(outs) >= 2 and outs[-2] is not out
+                    and outs[-2].get("output_type") == "stream" and outs[-2].get("name") == out.get("name")):
+                outs[-2]["text"] += outs.pop()["text"]     # one output per stretch of a stream, not one per message
+            return out
 
         @contextlib.asynccontextmanager
         async def async_setup_kernel(self, **kwargs):   # nbclient's, without its SIGINT/SIGTERM handlers
@@ -352,7 +365,7 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
     stored_any = any(c.get("outputs") for _, c in code_cells)
     language = notebook_language(nb)
-    if language != "python":
+    if language.lower() != "python":
         return _not_run(path, f"its kernel's language is {language}, not Python: this tool runs notebooks in a "
                               f"Python kernel only")
     executed, crash, seconds = [], None, 0.0
@@ -374,13 +387,16 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     stopped_at = crash["cell"] if crash and crash.get("cell") is not None else None
     compare_start = time.perf_counter()
     differences, rows, cells, not_run_cells = [], [], [], []
+    coverage = Coverage()
     for i, cell in code_cells:
         tags = _tags(cell)
         meta = cell.get("metadata", {}).get("repro", {}) or {}
         if tags & {"nbval-skip", "repro-skip"}:
+            coverage.leave_out("skipped", cell_numbers(cell.get("outputs", [])))
             continue
         if stopped_at is not None and i > stopped_at:
             not_run_cells.append(i)        # after the cell that timed out or killed the kernel: never ran
+            coverage.leave_out("not run", cell_numbers(cell.get("outputs", [])))
             continue
         stored = _joined_outputs(cell.get("outputs", []))
         fresh_all = [_joined_outputs(run.cells[i].get("outputs", [])) for run in executed]
@@ -390,6 +406,7 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
                       "fresh": [(lab, kind, payload) for lab, kind, payload in fresh],
                       "ignored": bool(tags & {"nbval-ignore-output", "repro-ignore"})})
         if i == stopped_at:        # the cell that timed out (its KeyboardInterrupt is ours) or killed the kernel
+            coverage.leave_out("not run", cell_numbers(cell.get("outputs", [])))
             differences.append(Difference(i, "error", "error", "", crash["detail"].split(";")[0], crash["detail"]))
             continue
         fresh_errors = [p for lab, kind, p in fresh if kind == "error"]
@@ -398,6 +415,7 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
         if fresh_errors and not stored_errors and not expects_error:
             failure = cascade.add(i, "".join(cell.get("source", "")), fresh_errors[0], folder)
             if failure["cell"] != i:
+                coverage.leave_out("no partner", cell_numbers(cell.get("outputs", [])))
                 continue   # follows from an earlier failure: listed under it, its missing outputs with it
             differences.append(Difference(i, "error", "error", "", fresh_errors[0], "the cell raises now; its stored "
                                           f"run did not: {failure['detail']}"))
@@ -408,35 +426,14 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
             differences.append(Difference(i, "error", "error", stored_errors[0], fresh_errors[0],
                                           "a different exception is raised now"))
         if tags & {"nbval-ignore-output", "repro-ignore"}:
+            coverage.leave_out("ignored", cell_numbers(cell.get("outputs", [])))
             continue
-        fresh_by_label = {}
-        for run in fresh_all:
-            for lab, kind, payload in run:
-                fresh_by_label.setdefault(lab, []).append(payload)
-        for lab, kind, payload in stored:
-            if kind == "error":
-                continue
-            if lab not in fresh_by_label:
-                differences.append(Difference(i, lab, "text" if kind == "text" else kind, payload[:200], "",
-                                              "the fresh run has no such output"))
-                continue
-            if kind == "image":
-                try:
-                    same, rms, note = _compare_images(payload, fresh_by_label[lab][0])
-                except Exception as exc:    # noqa: BLE001 - PIL and zlib raise many kinds for a damaged PNG
-                    differences.append(Difference(i, lab, "image", "unreadable image", "fresh image",
-                                                  f"the stored image is not a readable PNG ({type(exc).__name__}: "
-                                                  f"{str(exc)[:100]}); it cannot match the fresh one"))
-                    continue
-                if not same or rms:
-                    failing = images is not None and (not same or rms > images)
-                    differences.append(Difference(i, lab, "image", "stored image", "fresh image",
-                                                  note + (" (beyond --images)" if failing else "")))
-                continue
-            diffs, number_rows = compare_text(i, lab, payload, fresh_by_label[lab], patterns,
-                                              rtol=float(meta.get("rtol", 0.0)), random="repro-random" in tags)
-            differences += diffs
-            rows += number_rows
+        diffs, number_rows, cells[-1]["outputs"], cell_coverage = compare_cell(
+            i, cell, [run.cells[i] for run in executed], patterns, images=images,
+            rtol=float(meta.get("rtol", 0.0)), random="repro-random" in tags)
+        differences += diffs
+        rows += number_rows
+        coverage.add(cell_coverage)
     compare_seconds = time.perf_counter() - compare_start
     for failure in cascade.failures:
         if failure["grouped"]:
@@ -455,7 +452,7 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
         cause, cause_detail = cascade.failures[0]["cause"], cascade.failures[0]["detail"]
     else:
         cause = cause_detail = None
-    failing_kinds = {"numeric", "text", "error"} | ({"rounding"} if strict_digits else set())
+    failing_kinds = {"numeric", "text", "error", "missing", "added"} | ({"rounding"} if strict_digits else set())
     image_fail = any(d.kind == "image" and ((images is not None and "beyond --images" in d.explanation)
                                             or d.stored == "unreadable image") for d in differences)
     if crash or cascade.failures:
@@ -472,10 +469,12 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
             "cause": cause, "cause_detail": cause_detail,
             "failures": [{k: f[k] for k in ("cell", "error", "cause", "detail", "grouped")} for f in cascade.failures],
             "cells_not_run": not_run_cells, "cells_capped": capped,
-            "numbers_compared": len(rows),
+            "numbers_compared": len(rows), **{k: v for k, v in coverage.as_dict().items() if k != "numbers_compared"},
+            "coverage": coverage.sentence(),
             "numbers_reproduced": sum(r["kind"] in ("reproduced", "nondeterministic") for r in rows),
             "kinds": {k: sum(d.kind == k for d in differences) for k in
-                      ("rounding", "numeric", "text", "error", "cosmetic", "nondeterministic", "image")},
+                      ("rounding", "numeric", "text", "error", "cosmetic", "nondeterministic", "image", "missing",
+                       "added")},
             "differences": [d.as_dict() for d in differences], "numbers": rows, "cells": cells,
             "seconds_executing": round(seconds, 3), "seconds_comparing": round(compare_seconds, 4)}
 

@@ -1,35 +1,76 @@
 """Numbers in notebook outputs: the tokeniser, the cosmetic rules, one number against another, and the
-statistical rule for numbers that change between fresh runs."""
+statistical rule for numbers that change between fresh runs.
+
+A text is read as a sequence of tokens (numbers, words, single punctuation marks) with whitespace dropped,
+so that spacing, padding, wrapping and line ends are layout. Cosmetic rules mask character spans (the
+duration after "took", a tqdm rate, an address after "at"), never whole lines: the tokens inside a masked
+span are left out of the comparison and counted as such; every other number on the line is compared.
+"""
 
 import functools
 import math
 import re
 import statistics
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 #: The statistical rule's false-flag rate: the two-sided tail of a normal beyond 4 standard deviations (6.3e-5),
 #: the same bound the seed sweeps use ('sampling:z=4').
 ALPHA = 6.334248366623996e-05
 
+_NUM = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"
+_UNIT_NAME = r"(?:ns|µs|μs|us|ms|s|sec|secs|seconds?|mins?|minutes?|hrs?|hours?)"
+_UNIT = _UNIT_NAME + r"(?![\w/])"
+_CLOCK = r"\d+:\d{2}(?::\d{2})?(?:\.\d+)?"
+
 #: (name, pattern, reason): text that differs between runs or versions without saying anything about the
-#: computation. Matches are replaced by a placeholder on both sides before comparing.
+#: computation. A pattern's groups named ``mask...`` are the masked spans (else the whole match); the
+#: tokens inside are not compared (counted as left out), and a masked span that differs is listed as
+#: ``cosmetic``. Every rule has a test in which a real change beside its match is still caught.
 COSMETIC = [
-    ("figure-repr", r"<(Figure|Axes|matplotlib\.[\w.]+)[^>]*>",
+    ("figure-repr", r"<Figure size (?P<mask>[\d.]+x[\d.]+) with|<(?:Axes|AxesSubplot|matplotlib\.[\w.]+)\b[^>]*>",
      "matplotlib's object reprs carry sizes and addresses that follow rcParams defaults (432x288 became 640x480)"),
-    ("object-address", r"<([\w.]+ )?(object|function|built-in function|bound method)[^>]* at 0x[0-9a-fA-F]+>",
-     "memory addresses differ in every process"),
-    ("hex-address", r"\b0x[0-9a-fA-F]{6,}\b", "memory addresses differ in every process"),
-    ("timing", r"(?im)^.*\b(wall time|cpu times|elapsed|took|seconds|per loop|it/s|s/it)\b.*$",
+    ("matplotlib-text-repr", r"\bText\((?P<mask>[-+\d.e]+,\s*[-+\d.e]+),",
+     "a Text artist's repr prints its position, whose format changed across matplotlib versions"),
+    ("object-address", r"\bat (?P<mask>0x[0-9a-fA-F]{4,16})\b", "memory addresses differ in every process"),
+    ("timing", rf"(?<![\w.])(?P<mask>{_NUM}[^\S\n]?{_UNIT})"
+               rf"|(?i:\b(?:took|elapsed|seconds|wall time|time taken|duration|runtime|run time|eta))\b"
+               rf"[^\S\n]*[:=]?[^\S\n]*(?P<mask2>{_CLOCK}|{_NUM})"
+               rf"|(?<![\w.])(?P<mask3>\d+) loops?\b",
      "timings differ on every run"),
-    ("progress-bar", r"(?m)^.*(\d+%\|[^\n]*\||\[[=>.\- ]{5,}\]).*$", "progress bars are redrawn differently"),
+    ("progress-rate", rf"(?<![\w.])(?P<mask>(?:{_NUM}|\?)[^\S\n]?(?:[kMG]?(?:it|B|samples|examples|tokens|steps)/s\b"
+                      rf"|s/it\b|{_UNIT_NAME}/(?:step|sample|epoch)\b))"
+                      rf"|\[(?P<mask2>{_CLOCK})<(?P<mask3>{_CLOCK}|\?)",
+     "progress rates and elapsed/remaining times differ on every run"),
+    ("progress-bar", r"\[[=>.\- ]{5,}\]|\|[█▉▊▋▌▍▎▏ #]+\|", "progress bars are redrawn differently"),
     ("warning-path", r"(?m)^\S*[/\\][^\n:]*\.py:\d+: ", "warnings name the file and line of an installed package"),
+    ("ipython-notice", r"(?m)^[^\n]*%pylab is deprecated[^\n]*(?:\n|$)"
+                       r"|^Populating the interactive namespace from numpy and matplotlib[^\S\n]*(?:\n|$)"
+                       r"|^[^\n]*pylab import has clobbered these variables[^\n]*(?:\n|$)"
+                       r"(?:`%matplotlib` prevents importing \* from pylab and numpy[^\n]*(?:\n|$))?"
+                       r"|^The \w+ extension is already loaded\. To reload it, use:\n[^\S\n]*%reload_ext \w+"
+                       r"[^\S\n]*(?:\n|$)"
+                       r"|^Using matplotlib backend: [^\n]*(?:\n|$)"
+                       r"|^Note: you may need to restart the kernel to use updated packages\.[^\S\n]*(?:\n|$)",
+     "IPython's own notices (a magic's deprecation, an extension already loaded) say nothing about the computation"),
     ("numpy-scalar-repr", r"np\.(float|int|uint|complex|bool|str)_?\d*\(([^()]*)\)",
      "NumPy 2 prints scalars as np.float64(0.5) where 1.x printed 0.5 (NEP 51)"),
 ]
-_NUMPY_SCALAR = re.compile(COSMETIC[-1][1])
+#: On stderr only: a warning (its "...Warning: message" line and the indented source lines after it).
+WARNINGS = ("warnings", r"(?m)^[^\n]*\b[A-Z]\w*Warning: [^\n]*(?:\n|$)(?:[^\S\n]+[^\n]*(?:\n|$))*",
+            "warnings on stderr change with library versions and say nothing about the computation")
+_NUMPY_SCALAR = re.compile(r"np\.(float|int|uint|complex|bool|str)_?\d*\(([^()]*)\)")
 
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf)(?![\w.])", re.IGNORECASE)
+#: A number: not part of a word or a dotted version, a number however it is followed by a unit ("10ms").
+_NUMBER_RE = (r"(?<![\w.])(?:[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\d._])"
+              r"|[-+]?(?:nan|inf)(?![\w.]))")
+_NUMBER = re.compile(_NUMBER_RE, re.IGNORECASE)
+_WRAPPED = re.compile(r"\bnp\.(?P<type>(?:u?int|float|complex|longdouble|clongdouble|bool)_?\d*)\("
+                      rf"(?P<inner>{_NUMBER_RE})\)", re.IGNORECASE)
+_TOKEN = re.compile(rf"(?P<wrap>{_WRAPPED.pattern})|(?P<num>(?!0x[0-9a-f]){_NUMBER_RE})"
+                    rf"|(?P<word>[^\W\d_]\w*|\w+(?:\.\w+)*|\S)",
+                    re.IGNORECASE)
 
 
 @dataclass
@@ -37,6 +78,24 @@ class Number:
     text: str
     value: float
     unit: float        # one unit in the last printed digit
+
+
+@dataclass
+class Token:
+    kind: str          # 'num' or 'word'
+    text: str
+    start: int         # span in the text it was read from
+    end: int
+    wrapper: str = ""  # a NumPy scalar type printed around a number (np.float64(...)), NEP 51
+    number: Number = field(default=None, repr=False)
+
+    @property
+    def key(self):
+        return "#" if self.kind == "num" else self.text
+
+
+def is_integer(text):
+    return not re.search(r"[.eE]|nan|inf", text, re.IGNORECASE)
 
 
 def parse_number(text):
@@ -49,25 +108,116 @@ def parse_number(text):
     return Number(text, float(text), 10.0 ** (exp - decimals))
 
 
+def significant_digits(text):
+    """Significant digits printed ('0.00120' -> 3, '5.3851648071345037' -> 17)."""
+    mantissa = text.lower().lstrip("+-").partition("e")[0].replace(".", "")
+    return len(mantissa.lstrip("0")) or 1
+
+
+def clean_text(text):
+    """A text as a terminal shows it: CRLF is LF, and a carriage return redraws its line (progress bars)."""
+    text = text.replace("\r\n", "\n")
+    if "\r" in text:
+        text = "\n".join(line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else line.rstrip("\r")
+                         for line in text.split("\n"))
+    return text
+
+
+def validate_patterns(cosmetic):
+    """The --cosmetic patterns as (name, pattern, reason) rules; BadInput for an empty, invalid or empty-matching one."""
+    from backprop_repro.core.errors import BadInput
+
+    rules = []
+    for k, pattern in enumerate(cosmetic or ()):
+        if not pattern:
+            raise BadInput("--cosmetic '': an empty pattern would match everywhere; give a regular expression "
+                           "for the text that may differ (e.g. --cosmetic 'run id \\w+')")
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise BadInput(f"--cosmetic {pattern!r}: not a regular expression ({exc})") from None
+        if compiled.fullmatch(""):
+            raise BadInput(f"--cosmetic {pattern!r}: matches the empty string, so it would mask nothing or everything; "
+                           f"give a pattern that matches some text")
+        rules.append((f"user-{k}", pattern, "given with --cosmetic"))
+    return rules
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern):
+    return re.compile(pattern)
+
+
+def masked_spans(text, cosmetic):
+    """[(start, end, rule name)] of the cosmetic matches in ``text`` (a rule's ``mask`` groups, else the match)."""
+    spans = []
+    for name, pattern, _ in cosmetic:
+        if name == "numpy-scalar-repr":
+            continue                       # read by the tokeniser (Token.wrapper)
+        compiled = _compiled(pattern)
+        groups = [g for g in compiled.groupindex if g.startswith("mask")]
+        for m in compiled.finditer(text):
+            if m.end() == m.start():
+                continue
+            chosen = [(m.start(g), m.end(g)) for g in groups if m.start(g) >= 0]
+            spans += [(a, b, name) for a, b in (chosen or [(m.start(), m.end())]) if b > a]
+    return sorted(spans)
+
+
+@dataclass
+class Tokens:
+    """A text read for comparison: its tokens outside cosmetic spans, and what was masked."""
+    text: str
+    tokens: list
+    masked: dict        # rule name -> [masked strings]
+    masked_numbers: int  # numbers inside masked spans (left out as cosmetic)
+
+
+def read_text(text, cosmetic, extra=()):
+    """The text (clean_text) tokenised, cosmetic spans masked."""
+    text = clean_text(text)
+    spans = masked_spans(text, list(cosmetic) + list(extra))
+    masked = {}
+    for a, b, name in spans:
+        masked.setdefault(name, []).append(" ".join(text[a:b].split()))
+    cover = bytearray(len(text))
+    for a, b, _ in spans:
+        cover[a:b] = b"\x01" * (b - a)
+    out, hidden = [], 0
+    for m in _TOKEN.finditer(text):
+        start, end = m.start(), m.end()
+        if cover.find(1, start, end) != -1:
+            if m.group("num") or m.group("wrap"):
+                hidden += 1
+            continue
+        if m.group("wrap"):
+            inner = m.group("inner")
+            s = m.start("inner")
+            out.append(Token("num", inner, s, s + len(inner), wrapper=m.group("type").lower(),
+                             number=parse_number(inner)))
+        elif m.group("num"):
+            out.append(Token("num", m.group(0), start, end, number=parse_number(m.group(0))))
+        else:
+            out.append(Token("word", m.group(0), start, end))
+    return Tokens(text, out, masked, hidden)
+
+
+def count_numbers(text):
+    """Numbers in a text, as the tokeniser reads them (np.float64(0.5) is one)."""
+    return sum(1 for m in _TOKEN.finditer(clean_text(text)) if m.group("num") or m.group("wrap"))
+
+
+# --- kept for callers of the earlier line-based reading -----------------------------------------------------
+
 def _unwrap_numpy_scalars(text):
     return _NUMPY_SCALAR.sub(lambda m: m.group(2), text)
 
 
 def normalise(text, cosmetic):
-    """(text with cosmetic matches replaced by placeholders, {pattern name: the matched strings})."""
-    matched = {}
-    unwrapped = _unwrap_numpy_scalars(text)
-    if unwrapped != text:
-        matched["numpy-scalar-repr"] = [m.group(0) for m in _NUMPY_SCALAR.finditer(text)]
-        text = unwrapped
-    for name, pattern, _ in cosmetic:
-        if name == "numpy-scalar-repr":
-            continue
-        found = [m.group(0) for m in re.finditer(pattern, text)]
-        if found:
-            matched[name] = found
-            text = re.sub(pattern, f"<{name}>", text)
-    return text, matched
+    """(the text's token texts joined by spaces, cosmetic spans masked, {rule name: masked strings}): equal for two
+    texts that differ only in layout and cosmetic parts."""
+    read = read_text(text, cosmetic)
+    return " ".join((f"np.{t.wrapper}({t.text})" if t.wrapper else t.text) for t in read.tokens), read.masked
 
 
 def tokens(text):
@@ -76,26 +226,88 @@ def tokens(text):
     return _NUMBER.sub("#", text), numbers
 
 
-def compare_number(stored, fresh, rtol=0.0):
-    """'reproduced', 'rounding' or 'numeric' for a stored number against a fresh one."""
-    if stored.text == fresh.text:
-        return "reproduced"
-    if math.isnan(stored.value) or math.isnan(fresh.value):
-        return "reproduced" if math.isnan(stored.value) and math.isnan(fresh.value) else "numeric"
-    if math.isinf(stored.value) or math.isinf(fresh.value):
-        return "reproduced" if stored.value == fresh.value else "numeric"
-    if rtol and abs(fresh.value - stored.value) <= rtol * abs(stored.value):
-        return "reproduced"
-    # in decimal, as printed: a binary difference cannot resolve the 17th digit of a printed float
-    difference = abs(Decimal(fresh.text) - Decimal(stored.text))
-    unit = Decimal(stored.text).as_tuple()
-    unit = Decimal((0, (1,), unit.exponent))
-    if difference * 2 <= unit:                    # the fresh value rounds to the stored digits
-        return "reproduced"
-    if difference * 2 <= 3 * unit:                # one unit in the last printed digit
-        return "rounding"
-    return "numeric"
+# --- one number against another ---------------------------------------------------------------------------
 
+def _ulps(a, b, fmt="d"):
+    """Distance in units in the last place between two finite floats (as doubles, or as float32 with fmt 'f')."""
+    def ordinal(x):
+        bits = struct.unpack("<q" if fmt == "d" else "<i", struct.pack("<" + fmt, x))[0]
+        return bits if bits >= 0 else -(bits & (2 ** (63 if fmt == "d" else 31) - 1))
+    try:
+        return abs(ordinal(a) - ordinal(b))
+    except (OverflowError, struct.error):
+        return math.inf
+
+
+def float_digits(wrapper="", context=""):
+    """Significant digits at which a printed float reaches its type's own precision (repr length)."""
+    kind = wrapper or ""
+    if not kind:
+        if re.search(r"float16|\bhalf\b", context):
+            kind = "float16"
+        elif re.search(r"float32|\bsingle\b", context):
+            kind = "float32"
+    return {"float16": 4, "float32": 7}.get(kind, 15)
+
+
+def _rounds_to(longer, shorter):
+    """Whether the longer printed number, rounded to the shorter's last digit, is the shorter one."""
+    unit = Decimal((0, (1,), Decimal(shorter.text).as_tuple().exponent))
+    return abs(Decimal(longer.text) - Decimal(shorter.text)) * 2 <= unit
+
+
+def compare_number_why(stored, fresh, rtol=0.0, digits=15):
+    """(kind, reason): 'reproduced', 'rounding' or 'numeric' for a stored number against a fresh one.
+
+    Integers are exact (a count, a shape, a label). Two texts of the same double (an old 17-digit repr and
+    today's shortest one) are the same number. ``rounding`` is a change a last bit of the value explains: the
+    printed precision reaches the float's own (``digits`` significant digits, 15 for float64) and the two
+    values are at most 2 units in the last place apart, or one unit in the last printed digit. A number printed
+    with more (or fewer) digits than before that rounds to the other is reproduced where the shorter text is a
+    plausible print of the longer (4 or more digits, or Python 2's 12-digit str)."""
+    s, f = stored, fresh
+    if s.text == f.text:
+        return "reproduced", ""
+    if math.isnan(s.value) or math.isnan(f.value):
+        same = math.isnan(s.value) and math.isnan(f.value)
+        return ("reproduced", "") if same else ("numeric", "nan on one side only")
+    s_int, f_int = is_integer(s.text), is_integer(f.text)
+    if math.isinf(s.value) or math.isinf(f.value):
+        return ("reproduced", "") if s.value == f.value and s_int == f_int else ("numeric", "an infinity changed")
+    if s_int != f_int:
+        return "numeric", ("printed as an integer before and as a float now" if s_int else
+                           "printed as a float before and as an integer now") + " (its type changed)"
+    if s_int:
+        if int(s.text) == int(f.text):
+            return "reproduced", ""
+        if rtol and abs(int(f.text) - int(s.text)) <= rtol * abs(int(s.text)):
+            return "reproduced", ""
+        return "numeric", f"an integer changed by {int(f.text) - int(s.text):+d}"
+    if s.value == f.value:
+        return "reproduced", ""
+    if rtol and abs(f.value - s.value) <= rtol * abs(s.value):
+        return "reproduced", ""
+    ds, df = significant_digits(s.text), significant_digits(f.text)
+    if max(ds, df) >= digits:
+        fmt = "f" if digits < 15 else "d"
+        close = _ulps(s.value, f.value, fmt) <= 2
+        unit = Decimal((0, (1,), max(Decimal(s.text).as_tuple().exponent, Decimal(f.text).as_tuple().exponent)))
+        if close or abs(Decimal(f.text) - Decimal(s.text)) <= unit:
+            return "rounding", "a last-bit change of the value, at the float's own printed precision"
+    longer, shorter = (f, s) if df > ds else (s, f)
+    if ds != df and _rounds_to(longer, shorter) and (
+            min(ds, df) >= 4 or float(f"{longer.value:.12g}") == shorter.value):
+        return "reproduced", "the same value printed with a different number of digits"
+    return "numeric", (f"off by {abs(f.value - s.value):.3g}, more than a last-bit change can explain at "
+                       f"{ds} printed significant digits")
+
+
+def compare_number(stored, fresh, rtol=0.0, digits=15):
+    """'reproduced', 'rounding' or 'numeric' (see compare_number_why)."""
+    return compare_number_why(stored, fresh, rtol, digits)[0]
+
+
+# --- the statistical rule ---------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=None)
 def _t_bound(n):
