@@ -203,3 +203,16 @@ def test_fixture_pins_per_node_id_regen_of_a_corrupted_pin_and_one_message(tmp_p
     test.write_text(test.read_text().replace("{'x': 2.0}", "{'x': 2.5}"))     # a real change is still caught
     moved = pytest_run()
     assert moved.returncode == 1 and "TestB.test_m.json: 1 of 1 value(s) do not hold" in moved.stdout
+
+
+def test_an_examples_unsupported_quantity_names_the_example_and_quantity():
+    from types import SimpleNamespace
+
+    from backprop_repro.core.spec import Policy
+    from backprop_repro.store import pins
+
+    example = SimpleNamespace(id="my_fit", documents=("notes.md",), section="s", module_name="my_fit",
+                              policies=(Policy("*", "exact", "r"),))
+    with pytest.raises(UnsupportedValue, match="'my_fit:z': unsupported type complex"):
+        pins.make_pin(example, {"w": np.float64(1.0), "z": 1j}, {})
+    assert pins.make_pin(example, {"w": np.float64(1.0)}, {})["quantities"]["w"]["dtype"] == "float64"

@@ -90,7 +90,7 @@ def make_pin(example, results, provenance):
     quantities = {}
     for name, value in results.items():
         policy, reason = registry.policy_for(example, name)
-        record = values.encode(value)
+        record = values.encode(value, f"{example.id}:{name}")
         if record["dtype"] != "str" and np.asarray(value).dtype.kind == "f" and not np.isfinite(value).all():
             raise BadInput(f"{example.id}:{name}: the fresh value holds NaN or infinity, which no policy "
                            f"accepts; fix the example or pin a finite finding (e.g. an isnan mask) instead")
