@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from repro import cli, registry, runner
+from backprop_repro.cli import commands as cli
+from backprop_repro.core import registry
+from backprop_repro.sources import runner
 
 from .conftest import PINS_DIR
 
@@ -15,7 +17,7 @@ _PROCESS_LOCAL = ("created", "threads")
 
 
 def _comparable(record):
-    record = json.loads(json.dumps(record))
+    record = json.loads(json.dumps(dict(record)))   # a VerdictRecord or its JSON form
     for key in _PROCESS_LOCAL:
         record["environment"].pop(key, None)
     for entry in record["examples"]:
@@ -34,14 +36,14 @@ def test_parallel_record_is_the_sequential_record(full_check):
 
 
 def test_the_comparison_of_records_sees_a_changed_bit(full_check):
-    changed = json.loads(json.dumps(full_check))
+    changed = json.loads(json.dumps(full_check.as_dict()))
     row = next(r for r in changed["results"] if r["dtype"] == "float64" and r["shape"] == [])
     row["actual"] = row["actual"] * (1 + 2 ** -52)
     assert _comparable(changed) != _comparable(full_check)
 
 
 def test_figures_drawn_ahead_are_the_report_s_own(tmp_path):
-    from repro import report
+    from backprop_repro.render import report
 
     example_id = next(i for i in registry.example_ids() if registry.get(i).figures)
     pool = runner.example_pool(2)

@@ -5,7 +5,7 @@ message, unavailable checks are skipped with the reason), a GitHub Actions step 
 
 import xml.etree.ElementTree as ET
 
-from .runner import NON_FAILING
+from backprop_repro.core.record import NON_FAILING
 
 __all__ = ["junit_xml", "step_summary", "annotations"]
 

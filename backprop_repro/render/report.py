@@ -14,39 +14,16 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import atomic, figures, values
-from .errors import BadInput
+from backprop_repro.store import atomic
+from backprop_repro.render import figures
+from backprop_repro.core import values
 from backprop_repro.core.policies import printed_decimals, printed_text
+from backprop_repro.store.results import SCHEMA_VERSION, load_results  # noqa: F401 - read by `report`, `compare`
 
 __all__ = ["load_results", "write_tables", "write_report", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
 COMPARISON_COLUMNS = ["example", "quantity", "dtype", "shape", "policy", "status", "max_abs_error",
                       "max_rel_error", "max_ulp", "n_mismatch", "actual", "expected", "message"]
-
-
-def load_results(path):
-    """A results.json record; BadInput naming the file for anything unreadable or of another schema."""
-    path = Path(path)
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BadInput(f"{path}: cannot read results file ({exc.strerror or exc}); pass a results.json written by "
-                       f"`backprop-repro check`") from None
-    except ValueError as exc:
-        raise BadInput(f"{path}: not valid JSON ({exc}); pass a results.json written by `backprop-repro check`") \
-            from None
-    if not isinstance(record, dict) or record.get("schema_version") != SCHEMA_VERSION:
-        found = record.get("schema_version") if isinstance(record, dict) else None
-        raise BadInput(f"{path}: schema_version is {found!r}, this tool reads {SCHEMA_VERSION}; regenerate it with "
-                       f"`backprop-repro check`")
-    for key in ("environment", "results", "claims"):
-        if key not in record:
-            raise BadInput(f"{path}: missing key {key!r}; regenerate it with `backprop-repro check`")
-    from .schemas import validate
-
-    validate(record, "results", path, "regenerate it with `backprop-repro check`")
-    return record
 
 
 def _summarise(value):
@@ -168,11 +145,30 @@ def _bench_view(section):
         return None
     table, scaling = pd.DataFrame(section.get("table", [])), pd.DataFrame(section.get("scaling", []))
     figure = figures.scaling_figure(table, scaling) if len(table) and len(scaling) else None
+    sweep_rows = [r for r in section.get("table", []) if r.get("limit_s")]
     return {"table": section.get("table", []), "scaling": section.get("scaling", []),
-            "gates": section.get("gates", []), "figure": figure}
+            "gates": section.get("gates", []), "figure": figure,
+            "sweep_seeds": ", ".join(sorted({f"{int(r['n_params']):,}" for r in sweep_rows})),
+            "sweep_ops": _sweep_operations(sweep_rows)}
 
 
-TEMPLATES = Environment(loader=PackageLoader("repro", "templates"), autoescape=select_autoescape(["html", "j2"]),
+def _sweep_operations(rows):
+    """'<example>: E exp, D divisions, M multiply/add' per benchmarked sweep, from its spec's operation
+    counts (derived from its layer sizes); a sweep this installation does not know is left out."""
+    from backprop_repro.core import registry
+
+    out = []
+    for example_id in sorted({str(r["network"]).split(":", 1)[-1] for r in rows}):
+        example = registry.examples().get(example_id)
+        if example is None or example.sweep is None:
+            continue
+        ops = example.sweep.operation_counts()
+        out.append(f"{example_id}: {ops['exp']} exp, {ops['divide']} divisions, "
+                   f"{ops['multiply'] + ops['add']} multiply/add")
+    return out
+
+
+TEMPLATES = Environment(loader=PackageLoader("backprop_repro.render", "templates"), autoescape=select_autoescape(["html", "j2"]),
                    trim_blocks=True, lstrip_blocks=True)
 TEMPLATES.filters["fmt"] = _fmt
 TEMPLATES.filters["as_printed"] = _as_printed

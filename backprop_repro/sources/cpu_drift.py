@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
-from .errors import EXIT_OK, EXIT_REGRESSION, BadInput, RunFailed
+from backprop_repro.store import atomic
+from backprop_repro.core.errors import EXIT_INTERRUPTED, BadInput, RunFailed
 
 __all__ = ["numpy_cpu_info", "plan", "run_drift", "OPENBLAS_CORE_TYPES", "OPENBLAS_REQUIRES"]
 
@@ -249,13 +249,13 @@ def _run_config(name, overrides, ids, pins, workdir):
     if "OPENBLAS_CORETYPE" not in overrides and "OPENBLAS_CORETYPE" in os.environ:
         env["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]   # SIMD levels keep the kernel in force
     out = workdir / name.replace(":", "_")
-    cmd = [sys.executable, "-m", "repro", "check", "--no-report", "--quiet", "--out", str(out), *ids]
+    cmd = [sys.executable, "-m", "backprop_repro", "check", "--no-report", "--quiet", "--out", str(out), *ids]
     if pins is not None:
         cmd += ["--pins", str(pins)]
     done = _run_check(cmd, env)
     run = {"name": name, "asked": dict(overrides), "exit": done.returncode, "signal": None, "simd_targets": None,
            "blas_core": None, "record": None}
-    if done.returncode in (-signal.SIGINT, 130):
+    if done.returncode in (-signal.SIGINT, EXIT_INTERRUPTED):
         raise KeyboardInterrupt    # Ctrl-C reached the child first
     run["signal"] = _signal_name(done.returncode)
     if run["signal"]:
@@ -272,7 +272,7 @@ def _run_config(name, overrides, ids, pins, workdir):
 
 def _growth(actual, expected, dtype):
     """For a 1-D float trace: (max ULP in the first tenth, max ULP in the last tenth), else None."""
-    from .policies import ulp_distance
+    from backprop_repro.core.policies import ulp_distance
 
     if dtype not in ("float32", "float64"):
         return None
@@ -285,8 +285,8 @@ def _growth(actual, expected, dtype):
 
 
 def run_drift(out, ids=(), pins=None, progress=None, info=None):
-    """Run every configuration this CPU can execute, write cpu_drift.csv/.html/.json into ``out``; returns
-    (exit code, summary)."""
+    """Run every configuration this CPU can execute, write cpu_drift.csv/.html/.json into ``out``; returns the
+    verdict record (its summaries: configurations run, failed and skipped, bit-identical quantities, largest drift)."""
     info = info or numpy_cpu_info()
     configs = plan(info)
     runnable = [c for c in configs if c[2] is None]
@@ -331,7 +331,20 @@ def run_drift(out, ids=(), pins=None, progress=None, info=None):
                # ratio-policy rows are noise-dominated error measures, whose ULP distance means nothing
                "largest": max(((max((v or 0) for v in r["cells"].values()), r["example"], r["quantity"])
                                for r in table if not (r["policy"] or "").startswith("ratio")), default=(0, "", ""))}
-    return (EXIT_REGRESSION if failed else EXIT_OK), summary
+    return _verdict(runs, skipped, summary)
+
+
+def _verdict(runs, skipped, summary):
+    """The record: one observation per configuration (the default check's exit under it), skipped ones
+    ``unavailable`` with their reason."""
+    from backprop_repro.core import record
+
+    ran = [record.Observation(record.Kind.CPU_CONFIGURATION, r["name"], "pass" if r["exit"] == 0 else "fail",
+                              expected=0, actual=r["signal"] or r["exit"], rule="the default check passes")
+           for r in runs]
+    unrun = [record.Observation(record.Kind.CPU_CONFIGURATION, s["name"], "unavailable", note=s["reason"])
+             for s in skipped]
+    return record.build("drift --cpu", ran + unrun, summaries=summary)
 
 
 def _write(out, info, runs, skipped, names, table):

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic
-from .errors import BadInput
-from .policies import compare
-from .report import TEMPLATES, load_results
+from backprop_repro.core import record
+from backprop_repro.core.errors import BadInput
+from backprop_repro.core.policies import compare
+from backprop_repro.store.results import load_results
 
-__all__ = ["expand", "environment_label", "drift_matrix", "write_drift"]
+__all__ = ["expand", "environment_label", "drift_matrix", "compare_results"]
 
 FINGERPRINT_KEYS = ("numpy", "python", "platform", "cpu", "blas", "simd", "settings")
 
@@ -99,14 +99,16 @@ def drift_matrix(records, paths):
     return frame, envs, counts
 
 
-
-def write_drift(patterns, out):
+def compare_results(patterns):
+    """The drift record of the results files ``patterns`` name (baseline first): one observation per other
+    environment, failing when a quantity is out of tolerance or missing there. Its JSON form holds the matrix
+    (a DataFrame), the environments and the fingerprint keys that differ; its summaries the counts."""
     paths = expand(patterns)
-    records = [load_results(p) for p in paths]
-    frame, envs, counts = drift_matrix(records, paths)
+    frame, envs, counts = drift_matrix([load_results(p) for p in paths], paths)
     differing = [k for k in FINGERPRINT_KEYS if len({str(e[k]) for e in envs}) > 1]
-    atomic.write_text(out / "drift.csv", frame.to_csv(index=False))
-    html = TEMPLATES.get_template("drift.html.j2").render(frame=frame.to_dict("records"), labels=list(frame.columns[3:]),
-                                                    envs=envs, differing=differing, counts=counts)
-    atomic.write_text(out / "drift.html", html)
-    return frame, counts
+    observations = [record.Observation(record.Kind.ENVIRONMENT, label,
+                                       "fail" if c["out of tolerance"] or c["missing"] else "pass",
+                                       where=envs[0]["label"], rule="each quantity's policy", note=str(c))
+                    for label, c in counts.items()]
+    return record.build("compare", observations, summaries=counts,
+                        payload={"frame": frame, "envs": envs, "differing": differing})

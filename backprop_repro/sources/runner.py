@@ -1,7 +1,7 @@
 """The pipeline: sources of observations -> typed comparisons -> one verdict record.
 
-Sources: example runs (:func:`run_example`), the determinism probe (:mod:`repro.probe`), seed sweeps
-(:mod:`repro.sweep`) and benchmark gates (:mod:`repro.bench`). Comparisons, one kind per row type:
+Sources: example runs (:func:`run_example`), the determinism probe (:mod:`backprop_repro.sources.probe`), seed sweeps
+(:mod:`backprop_repro.sources.sweep`) and benchmark gates (:mod:`backprop_repro.sources.bench`). Comparisons, one kind per row type:
 
 - a tolerance policy against a pin (``results``),
 - printed digits against a document's text (``document_values``),
@@ -10,8 +10,9 @@ Sources: example runs (:func:`run_example`), the determinism probe (:mod:`repro.
 - bitwise equality across processes (``determinism``), a sampling bound (``sweeps``), a ratio gate
   (``bench``).
 
-:func:`assemble` builds the record of a run once, with its ``exit_status`` from :func:`exit_code`,
-the one place that turns rows into an exit code. Renderers (console, CSV, JSON, HTML) only read it.
+:func:`assemble` builds the record of a run once (:class:`backprop_repro.core.record.VerdictRecord`), with
+its ``exit_status`` from :func:`backprop_repro.core.record.exit_code`, the one place that turns observations into
+an exit code. Renderers (console, CSV, JSON, HTML) only read it.
 """
 
 import time
@@ -20,18 +21,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import pins, registry, values
-from .environment import fingerprint
-from .errors import EXIT_OK, EXIT_REGRESSION, BadInput
-from .policies import compare, compare_printed
+from backprop_repro.store import pins
+from backprop_repro.core import registry, values
+from backprop_repro.core.environment import fingerprint
+from backprop_repro.core import record as verdict
+from backprop_repro.core.errors import BadInput
+from backprop_repro.core.policies import compare, compare_printed
 
-__all__ = ["ExampleRun", "ExampleOutcome", "run_example", "run_and_judge", "example_pool", "stop_pool", "resolve_ids", "check", "assemble", "exit_code", "evaluate_claim",
+__all__ = ["ExampleRun", "ExampleOutcome", "run_example", "run_and_judge", "example_pool", "stop_pool", "resolve_ids", "check", "assemble", "evaluate_claim",
            "RESULTS_SCHEMA_VERSION"]
 
 RESULTS_SCHEMA_VERSION = 1
-#: Row statuses that do not fail the gate. "unavailable": a check that could not run here (e.g. the
-#: torch oracle without torch); it is reported as such, never as a pass, and never turned into one.
-NON_FAILING = ("pass", "unavailable")
 
 
 @dataclass
@@ -215,33 +215,19 @@ def _json_key(value):
     return " ".join(value) if isinstance(value, list) else str(value)
 
 
-def exit_code(record):
-    """The one place where a record's rows become an exit code: 1 when any row fails, else 0."""
-    failing = (
-        any(r["status"] not in NON_FAILING for r in record.get("results", []))
-        or any(e.get("warnings_status", "pass") != "pass" for e in record.get("examples", []))
-        or any(d["status"] not in NON_FAILING for d in record.get("document_values", []))
-        or any(c["status"] not in NON_FAILING for c in record.get("claims", []))
-        or (record.get("determinism") or {}).get("status", "pass") != "pass"
-        or any(s.get("status", "pass") not in NON_FAILING for s in record.get("sweeps", []))
-        or any(g.get("status", "pass") != "pass" for g in (record.get("bench") or {}).get("gates", []))
-    )
-    return EXIT_REGRESSION if failing else EXIT_OK
-
-
 def assemble(environment, *, examples=(), results=(), document_values=(), claims=(), strict=False,
              determinism=None, sweeps=(), bench=None):
     """The verdict record of one run (results.json, schema_version 1), built once with its exit status."""
-    record = {"schema_version": RESULTS_SCHEMA_VERSION, "environment": environment, "strict": strict,
+    payload = {"schema_version": RESULTS_SCHEMA_VERSION, "environment": environment, "strict": strict,
               "examples": list(examples), "results": list(results), "document_values": list(document_values),
               "claims": list(claims), "sweeps": list(sweeps)}
     if determinism is not None:
-        record["determinism"] = determinism
+        payload["determinism"] = determinism
     if bench is not None:
-        record["bench"] = bench
-    record = values.json_safe(record)
-    record["exit_status"] = exit_code(record)
-    return record
+        payload["bench"] = bench
+    payload = values.json_safe(payload)
+    return verdict.build("sweep" if sweeps else "check", verdict.results_observations(payload),
+                         environment=payload["environment"], payload=payload, status_key=True)
 
 
 def load_pins(ids, pins_dir):
@@ -370,7 +356,7 @@ def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None, pool
     """Run, compare and assemble; returns the record. Bad pins raise BadInput before anything runs.
 
     ``strict`` compares every quantity bitwise (for the environment that made the pins); ``repeat``
-    > 1 adds the determinism probe; ``bench`` is a benchmark section (:func:`repro.bench.load_section`).
+    > 1 adds the determinism probe; ``bench`` is a benchmark section (:func:`backprop_repro.sources.bench.load_section`).
     ``pool`` (:func:`example_pool`) runs the examples in parallel; the record is the same bit for bit and
     in the order of ``ids``. ``on_example(entry, rows)`` is called as each example is judged."""
     ids = resolve_ids(ids)
@@ -398,7 +384,7 @@ def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None, pool
         claims.extend(outcome.claims)
     determinism = None
     if repeat > 1:
-        from . import probe
+        from backprop_repro.sources import probe
 
         _, differences = probe.repeat(ids, repeat, progress)
         determinism = {"repeats": repeat, "processes": "separate", "status": "fail" if differences else "pass",

@@ -9,7 +9,7 @@ as good as the document's run, and a verdict.
 An example has a sweep when its module declares ``SWEEP`` (a :class:`reference_impl.sweeps.SweepSpec`).
 
 Sweep pins (``expected_outputs/sweeps/<id>.json``, the ordinary versioned pin format of
-:mod:`repro.pins`, each statistic a quantity with policy ``sampling:z=4`` or ``exact``) are compared
+:mod:`backprop_repro.store.pins`, each statistic a quantity with policy ``sampling:z=4`` or ``exact``) are compared
 with a sampling-error policy:
 a pinned rate p must satisfy |p_new - p| <= Z * sqrt(p (1 - p) (1/n_new + 1/n_pin)) + 1/n_new + 1/n_pin
 (Z = 4), and for a pinned quantile at level q of value v, q must lie within the same bound of the
@@ -31,18 +31,20 @@ import numpy as np
 
 from reference_impl import sweeps
 
-from . import pins, registry, values
-from .errors import BadInput
+from backprop_repro.store import pins
+from backprop_repro.core import registry, values
+from backprop_repro.core.errors import BadInput
 
 __all__ = ["sweepable", "spec_of", "run_sweep", "statistics", "wilson", "compare_with_pin", "Z", "sweep_pin_data",
-           "load_sweep_pin", "sweep_pins_dir"]
+           "load_sweep_pin", "sweep_pins_dir", "judge", "update_pin", "pin_status", "check_pin_writable",
+           "output_name", "rerun_command"]
 
 QUANTILES = (1, 5, 25, 50, 75, 95, 99)
 THRESHOLDS = (0.1, 0.05)
 Z = 4.0
 SAMPLING = f"sampling:z={Z:g}"
 _SAMPLING_REASON = ("a statistic over seeds: |fresh - pinned| within Z standard errors of both samples plus one seed "
-                    "of discreteness each (repro.sweep)")
+                    "of discreteness each (backprop_repro.sources.sweep)")
 MAX_SEED = 2**32 - 1   # RandomState.seed accepts 0 .. 2**32 - 1
 VERDICT_PERCENTILES = (1.0, 99.0)   # a printed value is typical between these percentiles of its output
 
@@ -108,7 +110,7 @@ def _compiled(backend):
 
 def agreement(example_id, outputs, seeds, iterations=None):
     """ULP spread between a compiled backend's outputs and the faithful path on the first seeds."""
-    from .policies import ulp_distance
+    from backprop_repro.core.policies import ulp_distance
 
     spec = spec_of(example_id)
     k = min(len(seeds), AGREEMENT_SEEDS)
@@ -174,25 +176,7 @@ def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, pr
                 out, _, _, err = sweeps.train_batch(spec, block, iterations, progress=tick)
                 results[k] = (out, err)
         else:
-            from concurrent.futures import as_completed
-
-            with _pool(workers) as pool:
-                futures = {pool.submit(_train_chunk, spec, block, iterations): k for k, block in enumerate(blocks)}
-                try:
-                    for future in as_completed(futures):
-                        results[futures[future]] = future.result()
-                        if bar is not None:
-                            bar.update(len(blocks[futures[future]]) * iterations)
-                except KeyboardInterrupt:
-                    for future in futures:
-                        future.cancel()
-                    for future, k in futures.items():   # chunks already running finish and are kept
-                        if not future.cancelled():
-                            try:
-                                results[k] = future.result()
-                            except Exception:  # noqa: BLE001 - a worker that died: its chunk is lost
-                                pass
-                    raise
+            _train_in_pool(spec, blocks, iterations, workers, bar, results)
     except KeyboardInterrupt:
         partial = True
     finally:
@@ -207,6 +191,30 @@ def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, pr
     outputs = np.concatenate([results[k][0] for k in range(done)])
     errors = np.concatenate([results[k][1] for k in range(done)])
     return outputs, errors, seeds[:len(outputs)], partial
+
+
+def _train_in_pool(spec, blocks, iterations, workers, bar, results):
+    """Train ``blocks`` in ``workers`` processes into ``results`` (chunk index -> (outputs, errors)); on Ctrl-C
+    the chunks already running finish and are kept, then the interrupt goes on."""
+    from concurrent.futures import as_completed
+
+    with _pool(workers) as pool:
+        futures = {pool.submit(_train_chunk, spec, block, iterations): k for k, block in enumerate(blocks)}
+        try:
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if bar is not None:
+                    bar.update(len(blocks[futures[future]]) * iterations)
+        except KeyboardInterrupt:
+            for future in futures:
+                future.cancel()
+            for future, k in futures.items():
+                if not future.cancelled():
+                    try:
+                        results[k] = future.result()
+                    except Exception:  # noqa: BLE001 - a worker that died: its chunk is lost
+                        pass
+            raise
 
 
 def _progress_callback(bar, size):
@@ -316,7 +324,7 @@ def sweep_pin_data(record, provenance):
 
 
 def compare_with_pin(record, outputs, pin):
-    """Rows (quantity, pinned, fresh, bound, status) of a sweep against its pin (a :class:`repro.pins.Pin`).
+    """Rows (quantity, pinned, fresh, bound, status) of a sweep against its pin (a :class:`backprop_repro.store.pins.Pin`).
 
     A row whose bound admits every fresh value that ``n_seeds`` seeds could give has status ``unavailable``, a
     ``reason`` and ``seeds_needed`` (None: not with any number of seeds against this pin)."""
@@ -386,7 +394,7 @@ def sweep_pins_dir(pins_dir):
 
 
 def load_sweep_pin(pins_dir, example_id):
-    """The sweep pin (a :class:`repro.pins.Pin`) or None; malformed pins are bad input naming the file."""
+    """The sweep pin (a :class:`backprop_repro.store.pins.Pin`) or None; malformed pins are bad input naming the file."""
     pin = pins.load_pin(sweep_pins_dir(pins_dir), example_id,
                         fix=f"regenerate it with `backprop-repro sweep {example_id} --update-pin` and review the diff")
     if pin is not None:
@@ -422,7 +430,7 @@ def load_sweep_pin_or_none(pins_dir, example_id):
 
 
 def pin_from_data(data, path="<sweep pin>"):
-    """A :class:`repro.pins.Pin` from sweep pin data (as :func:`sweep_pin_data` makes it), decoded."""
+    """A :class:`backprop_repro.store.pins.Pin` from sweep pin data (as :func:`sweep_pin_data` makes it), decoded."""
     return pins.Pin(data["example"], Path(path), data["provenance"],
                     {name: {**q, "value": values.decode(q)} for name, q in data["quantities"].items()})
 
@@ -430,3 +438,113 @@ def pin_from_data(data, path="<sweep pin>"):
 def as_pin(stats):
     """The pin a sweep's statistics would write (for comparing two sweeps)."""
     return pin_from_data(sweep_pin_data(stats, {}))
+
+
+# --- the sweep's verdict: compared with its pin, or the pin written --------------------------------------------------
+
+def check_pin_writable(pins_dir, example_id):
+    """``--update-pin``: a read-only pin or pin folder is bad input before the run, naming the pin."""
+    from backprop_repro.store import atomic
+
+    target = pins.pin_path(sweep_pins_dir(pins_dir), example_id)
+    if target.parent.is_dir():
+        atomic.resolve_target(target, str(target), "pass --pins DIR")
+    elif pins_dir.is_dir() and not os.access(pins_dir, os.W_OK | os.X_OK):
+        raise BadInput(f"{target}: cannot create its folder ({pins_dir} is read-only); make it writable or pass "
+                       f"--pins DIR")
+
+
+def update_pin(pins_dir, example_id, stats, environment):
+    """Write the sweep pin of ``stats`` when it differs from the stored one; (status, note with the diff)."""
+    command = f"backprop-repro sweep {example_id} --seeds {stats['n_seeds']} --update-pin"
+    data = sweep_pin_data(stats, {"command": command, **environment})
+    path = pins.pin_path(sweep_pins_dir(pins_dir), example_id)
+    lines = pins.diff_pins(load_sweep_pin_or_none(pins_dir, example_id), data)
+    if lines:
+        try:
+            sweep_pins_dir(pins_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"{path}: cannot create its folder ({exc.strerror or exc}); make {pins_dir} writable or "
+                           f"pass --pins DIR") from None
+        pins.write_pin(sweep_pins_dir(pins_dir), data)   # a read-only pin: WriteFailed naming it
+    return ("fail" if lines else "pass"), f"{path}: " + ("changed (review the diff)\n" + "\n".join(lines) if lines
+                                                          else "unchanged")
+
+
+def pin_status(rows, n, n_pin, z=Z):
+    """The section status and note of a sweep compared with its pin: ``unavailable`` (exit 0) when no statistic
+    could be judged with ``n`` seeds and the exact rows (iterations) hold."""
+    seeds = f"{n} seed{'' if n == 1 else 's'}"
+    against = f"against the pin ({n_pin} seeds, sampling bound Z={z:g})"
+    judged = [r for r in rows if r["status"] != "unavailable"]
+    failed = [r for r in judged if r["status"] != "pass"]
+    skipped = [r for r in rows if r["status"] == "unavailable"]
+    too_few = _too_few(skipped)
+    if not failed and all(r["bound"] is None for r in judged):   # nothing statistical could be judged
+        needed = [r["seeds_needed"] for r in skipped if r["seeds_needed"]]
+        return "unavailable", (f"too few seeds to judge {against}: with {seeds} every statistic's bound admits any "
+                               f"value ({too_few})" + (f"; pass --seeds {min(needed)} or more" if needed else ""))
+    note = (f"{against}: {len(judged) - len(failed)} of {len(judged)} within bounds"
+            + (f"; not judged with {seeds} (too few): {too_few}" if skipped else "")
+            + "".join(f"\n  FAIL {r['quantity']}: pinned {r['pinned']}, fresh {r['fresh']}, "
+                      + (f"bound {r['bound']:.4g}" if r["bound"] is not None else "compared exactly")
+                      for r in failed))
+    return ("fail" if failed else "pass"), note
+
+
+def _too_few(skipped):
+    """The statistics not judged, per kind, with the seeds from which they would be."""
+    groups = {}
+    for r in skipped:
+        groups.setdefault(r["quantity"].split("/")[0], []).append(r["seeds_needed"])
+    return ", ".join(
+        f"{len(need)} {kind}" + (f" (judged from {min(need)}" + (f"-{max(need)}" if max(need) > min(need) else "")
+                                 + " seeds on)" if None not in need else " (not with any number of seeds)")
+        for kind, need in groups.items())
+
+
+def judge(example_id, stats, outputs, pin, pins_dir, update, environment):
+    """The sweep's verdict record (results.json form, one ``sweeps`` section): partial statistics are neither
+    compared nor pinned; ``update`` writes the pin; else the statistics are compared with ``pin`` (loaded before
+    the run, so that a malformed one is bad input before any seed runs)."""
+    from backprop_repro.sources import runner
+
+    rows = []
+    if stats["partial"]:
+        status, note = "interrupted", "interrupted: statistics are partial; pins not compared or updated"
+    elif update:
+        status, note = update_pin(pins_dir, example_id, stats, environment)
+    elif pin is None:
+        status = "missing-pin"
+        note = f"no sweep pin at {pins.pin_path(sweep_pins_dir(pins_dir), example_id)}; create it with --update-pin"
+    else:
+        rows = compare_with_pin(stats, outputs, pin)
+        status, note = pin_status(rows, stats["n_seeds"], int(pin.quantities["n_seeds"]["value"]))
+    return runner.assemble(environment, sweeps=[{**stats, "status": status, "comparison": rows, "note": note}])
+
+
+def output_name(out, example_id, partial):
+    """The sweep's file in ``out``: a partial sweep never replaces a complete one."""
+    name = f"sweep-{example_id}.json"
+    if partial and _complete_sweep(Path(out) / name):
+        name = f"sweep-{example_id}.partial.json"
+    return name
+
+
+def _complete_sweep(path):
+    import json
+
+    try:
+        return not any(s.get("partial") for s in json.loads(path.read_text(encoding="utf-8")).get("sweeps", []))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def rerun_command(example_id, stats):
+    """A command that re-runs the first seed that did not converge within 0.1, alone (None when all did)."""
+    failing = stats["failures"].get("0.1") or []
+    if not failing:
+        return None
+    package = registry.get(example_id).module_name.rsplit(".", 1)[0]
+    return (f"python -c \"from {package} import {example_id}; print({example_id}.run(seed={failing[0]})"
+            f"['output'])\"")
