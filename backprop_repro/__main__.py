@@ -1,13 +1,14 @@
 import sys
 
-from ._startup import install
+from backprop_repro.cli.startup import install
 
 install()
 
-from .cli import main  # noqa: E402
+from backprop_repro.cli.program import main  # noqa: E402
+from backprop_repro.core.errors import EXIT_INTERRUPTED  # noqa: E402
 
 try:
     code = main()
 except KeyboardInterrupt:   # a second Ctrl-C while the first one's message is written
-    code = 130
+    code = EXIT_INTERRUPTED
 sys.exit(code)

@@ -1,8 +1,8 @@
-"""Start-up guards, installed first thing by ``repro/__main__.py`` and by the ``backprop-repro`` console script
-(through :mod:`repro.cli`):
+"""Start-up guards, installed first thing by ``backprop_repro/__main__.py`` and by the ``backprop-repro`` console script
+(through :mod:`backprop_repro.cli.program`):
 
 - Ctrl-C while the program is still importing: one line, exit 130, nothing written (no traceback);
-  :func:`repro.cli.main` replaces it with the usual KeyboardInterrupt handling.
+  :func:`backprop_repro.cli.program.main` replaces it with the usual KeyboardInterrupt handling.
 - A standard stream closed at start (``>&-``, ``2>&-``, ``<&-``) gets /dev/null on its descriptor, so the first
   file the run opens cannot become fd 1 or 2 (a stray write or a child process would land in a pin or report).
 """
@@ -10,13 +10,15 @@
 import os
 import signal
 
+from backprop_repro.core.errors import EXIT_INTERRUPTED   # a module without imports: start-up stays cheap
+
 
 def _interrupted_at_start_up(signum, frame):
     try:
         os.write(2, b"backprop-repro: interrupted during start-up; nothing was written\n")
     except OSError:   # a closed or broken stderr must not turn 130 into a traceback
         pass
-    os._exit(130)
+    os._exit(EXIT_INTERRUPTED)
 
 
 def fill_closed_std_fds():
