@@ -12,13 +12,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from repro.cli import main
+from backprop_repro.cli.commands import main
 
 from .conftest import PINS_DIR, ROOT
 
 
 def _repro(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "repro", *args], cwd=ROOT, capture_output=True, text=True, **kwargs)
+    return subprocess.run([sys.executable, "-m", "backprop_repro", *args], cwd=ROOT, capture_output=True, text=True, **kwargs)
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_step_summary_and_annotations_on_github_actions(tmp_path, failing_pins, 
 
 
 def test_a_closed_pipe_keeps_the_failing_exit_code(tmp_path, failing_pins):
-    proc = subprocess.Popen([sys.executable, "-m", "repro", "check", "feed_forward", "--pins", str(failing_pins),
+    proc = subprocess.Popen([sys.executable, "-m", "backprop_repro", "check", "feed_forward", "--pins", str(failing_pins),
                              "--out", str(tmp_path / "o")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.readline()
     proc.stdout.close()           # `| head -1`
@@ -77,7 +77,7 @@ def test_a_closed_pipe_never_stops_a_pin_update_half_way(tmp_path):
         first = next(iter(data["quantities"]))
         data["quantities"][first]["reason"] = "edited"
         (pins / f"{name}.json").write_text(json.dumps(data))
-    proc = subprocess.Popen([sys.executable, "-m", "repro", "pins", "update", "--pins", str(pins)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "backprop_repro", "pins", "update", "--pins", str(pins)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.readline()
     proc.stdout.close()
@@ -91,14 +91,14 @@ def test_stdout_on_a_full_device_is_exit_2_with_one_line():
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full on this platform")
     with open("/dev/full", "w") as full:
-        done = subprocess.run([sys.executable, "-m", "repro", "list"], cwd=ROOT, stdout=full, stderr=subprocess.PIPE,
+        done = subprocess.run([sys.executable, "-m", "backprop_repro", "list"], cwd=ROOT, stdout=full, stderr=subprocess.PIPE,
                               text=True)
     assert done.returncode == 2 and "stdout: no space left" in done.stderr and done.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize("delay", [0.15, 0.4])
 def test_ctrl_c_during_start_up_is_130_without_a_traceback(tmp_path, delay):
-    proc = subprocess.Popen([sys.executable, "-m", "repro", "check", "--out", str(tmp_path / "o")], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "backprop_repro", "check", "--out", str(tmp_path / "o")], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
@@ -184,7 +184,7 @@ def test_junit_xml_in_a_missing_directory_is_bad_input(tmp_path, capsys):
 
 
 def test_the_published_schemas_are_in_reports_readme():
-    from repro.schemas import schema
+    from backprop_repro.store.schemas import schema
 
     readme = (ROOT / "reports" / "README.md").read_text()
     for name in ("results", "pin"):
@@ -199,7 +199,7 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))   # a 100-column terminal
-    proc = subprocess.Popen([sys.executable, "-m", "repro", "check", "feed_forward", "losses", "--no-report",
+    proc = subprocess.Popen([sys.executable, "-m", "backprop_repro", "check", "feed_forward", "losses", "--no-report",
                              "--out", str(tmp_path / "o")], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)
     chunks = []
@@ -231,9 +231,9 @@ def _import_failed_by(cause):
 def test_ctrl_c_inside_a_lazy_extension_import_is_an_interrupt(tmp_path, monkeypatch, capsys):
     # seen in CI: SIGINT while matplotlib's ft2font initialised, at the report's lazy import, gave a traceback
     # and an abort (-6); it must be exit 130, one line, and no output folder
-    from repro import cli
+    from backprop_repro.cli import check, commands as cli
 
-    monkeypatch.setattr(cli, "write_outputs", _import_failed_by(KeyboardInterrupt()))
+    monkeypatch.setattr(check, "write_outputs", _import_failed_by(KeyboardInterrupt()))
     out = tmp_path / "o"
     assert cli.main(["check", "feed_forward", "--out", str(out), "--quiet"]) == 130
     err = capsys.readouterr().err
@@ -242,8 +242,8 @@ def test_ctrl_c_inside_a_lazy_extension_import_is_an_interrupt(tmp_path, monkeyp
 
 
 def test_an_import_error_not_caused_by_ctrl_c_is_not_called_an_interrupt(tmp_path, monkeypatch):
-    from repro import cli
+    from backprop_repro.cli import check, commands as cli
 
-    monkeypatch.setattr(cli, "write_outputs", _import_failed_by(OSError("no such library")))
+    monkeypatch.setattr(check, "write_outputs", _import_failed_by(OSError("no such library")))
     with pytest.raises(ImportError):
         cli.main(["check", "feed_forward", "--out", str(tmp_path / "o"), "--quiet"])

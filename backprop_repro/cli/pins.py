@@ -1,0 +1,29 @@
+"""``backprop-repro pins update``: regenerate pins, print what changed, exit 1 if anything did."""
+
+from backprop_repro.cli import common
+
+HELP = "manage pins"
+UPDATE_HELP = "regenerate pins, print what changed, exit 1 if anything did"
+
+
+def add_parser(sub):
+    parser = sub.add_parser("pins", help=HELP, description="Manage the pins (the reviewed expected outputs).")
+    pins_sub = parser.add_subparsers(dest="pins_command", required=True, metavar="{update}")
+    update = pins_sub.add_parser("update", help=UPDATE_HELP, description=(
+        "Run the examples and rewrite the pins whose values changed, printing each diff; exit 1 when any pin "
+        "changed (so that a regeneration is never silent) or an example raised."))
+    update.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
+    common.add_pins(update)
+    update.set_defaults(func=run_update)
+
+
+def run_update(args):
+    from backprop_repro.render import console
+    from backprop_repro.sources import pin_update, runner
+
+    ids = runner.resolve_ids(args.ids)
+    pins_dir = common.writable_dir(common.pins_dir(args, must_exist=False, for_writing=True), "--pins")
+    record = pin_update.update_pins(ids, pins_dir, "backprop-repro pins update " + " ".join(args.ids),
+                                    warn=common.say, on_pin=console.pin_line)
+    console.pins_update_summary(record, pins_dir)
+    return record

@@ -1,0 +1,211 @@
+"""The program: the parser assembled from the command modules, ``main`` with its one error path and one interrupt
+path, and the guard that keeps a closed or full stdout from changing the exit code.
+
+Every command returns a :class:`backprop_repro.core.record.VerdictRecord`; its exit code comes from
+:func:`backprop_repro.core.record.exit_code` (0 everything holds, 1 a regression). Bad input (2) comes from the one
+error path in :func:`_main`, an interrupt (130) from :func:`_interrupted`.
+"""
+
+import os
+import sys
+
+from backprop_repro.cli.startup import install as _install_start_up_handler
+
+if os.path.basename(sys.argv[0] or "").split(".")[0] == "backprop-repro":   # the console script (__main__.py
+    _install_start_up_handler()                                           # installs it for `python -m backprop_repro`)
+
+import argparse  # noqa: E402
+import errno  # noqa: E402
+import signal  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from backprop_repro import __version__  # noqa: E402
+from backprop_repro.cli import bench, check, common, compare, drift, notebook, pins, report, selftest, sweep  # noqa: E402
+from backprop_repro.cli import list as list_command  # noqa: E402
+from backprop_repro.core.errors import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REGRESSION,  # noqa: E402
+                                        BadInput, RunFailed)
+
+__all__ = ["main", "build_parser"]
+
+COMMANDS = (list_command, check, pins, bench, sweep, report, compare, drift, selftest, notebook)
+
+DESCRIPTION = """\
+Reproduce the classic from-scratch NumPy backprop examples: run them, compare
+every quantity with its reviewed pin, check the documents' printed values and
+claims, and gate CI."""
+EPILOG = """\
+exit codes:
+  0    everything holds
+  1    a regression: a quantity, printed value or claim out of tolerance, a
+       missing or changed pin, a notebook not reproduced, a failed gate
+  2    bad input or environment (unknown id, unreadable pin or results file,
+       unwritable output): one line naming the file or argument and the fix
+  130  interrupted (pins and output folders keep their previous contents)
+
+`backprop-repro COMMAND --help` describes a command."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="backprop-repro", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+class _Stdout:
+    """stdout (or stderr) that a closed reader, a closed descriptor or a full device cannot turn into another exit
+    code: when the stream is missing (closed at start: Python made it None), closed, or its reader went away
+    (EPIPE), the rest of the output goes nowhere and the command runs to its end (a pin update never stops
+    half-way); after ENOSPC the same, and the command ends with exit 2 naming stdout."""
+
+    _DROPPED = (errno.EPIPE, errno.EBADF, errno.EINVAL)      # EINVAL: some platforms' write to a closed socket
+    _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.broken = stream is None
+        self.full = False
+
+    def _guard(self, action):
+        if self.broken or self.full:
+            return None
+        try:
+            return action()
+        except BrokenPipeError:
+            self.broken = True
+        except ValueError:          # the file object was closed
+            self.broken = True
+            return None
+        except OSError as exc:
+            if exc.errno not in self._DROPPED + self._FULL:
+                raise
+            self.full = exc.errno in self._FULL
+            self.broken = not self.full
+        self._sink_to_devnull()
+        return None
+
+    def _sink_to_devnull(self):
+        try:   # later flushes (also at interpreter exit) must find a sink that takes anything
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, self.stream.fileno())
+            finally:
+                os.close(null)
+        except (OSError, ValueError):
+            pass
+
+    def write(self, text):
+        def write():
+            try:
+                return self.stream.write(text)
+            except UnicodeEncodeError:   # a ValueError, but not a closed file: escape what the encoding cannot spell
+                encoding = getattr(self.stream, "encoding", None) or "ascii"
+                return self.stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+        self._guard(write)
+        return len(text)
+
+    def flush(self):
+        self._guard(lambda: self.stream.flush())
+
+    def isatty(self):
+        return bool(self._guard(lambda: self.stream.isatty()))
+
+    def __getattr__(self, name):
+        if self.stream is None:
+            raise AttributeError(name)
+        return getattr(self.stream, name)
+
+
+def main(argv=None):
+    stdout = sys.stdout if isinstance(sys.stdout, _Stdout) else _Stdout(sys.stdout)
+    stderr = sys.stderr if isinstance(sys.stderr, _Stdout) else _Stdout(sys.stderr)
+    previous, sys.stdout, sys.stderr = (sys.stdout, sys.stderr), stdout, stderr
+    try:
+        code = _main(argv)
+        stdout.flush()
+        stderr.flush()
+    except KeyboardInterrupt:   # an interrupt between the handlers of _main (start-up is covered by __main__)
+        code = _interrupted()
+    except Exception as exc:    # noqa: BLE001 - re-raised unless Ctrl-C caused it
+        # Ctrl-C inside a C extension's module init (matplotlib's ft2font, imported lazily when the report is
+        # drawn) surfaces as "ImportError: initialization failed" caused by the KeyboardInterrupt
+        if not _caused_by_interrupt(exc):
+            raise
+        code = _interrupted()
+    finally:
+        sys.stdout, sys.stderr = previous
+    if stdout.full:
+        print("backprop-repro: error: stdout: no space left on the device it writes to; free space or redirect it "
+              f"(the run itself ended with exit {code})", file=stderr, flush=True)
+        return EXIT_BAD_INPUT
+    if code == EXIT_INTERRUPTED and _running_as_program():
+        _exit_interrupted(stdout, stderr)
+    return code
+
+
+def _exit_interrupted(*streams):
+    """An interrupt that landed inside a C extension's PyRun_* call (torch's import does this) makes CPython
+    re-raise SIGINT at exit whatever we caught: leave with 130 directly, streams flushed."""
+    for stream in streams:
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _caused_by_interrupt(exc):
+    """Whether a KeyboardInterrupt lies in ``exc``'s chain of causes and contexts."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _running_as_program():
+    """True under `backprop-repro ...` or `python -m backprop_repro ...`, False when main() is called in-process."""
+    main_module = sys.modules.get("__main__")
+    spec = getattr(main_module, "__spec__", None)
+    return ((spec is not None and spec.name == "backprop_repro.__main__")
+            or Path(sys.argv[0] or "").stem == "backprop-repro")
+
+
+def _interrupted():
+    """The one interrupt path: one line, exit 130."""
+    print("backprop-repro: interrupted; pins and output folders keep their previous complete contents",
+          file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _main(argv=None):
+    """Parse, run the command and map its record to the exit code; the one error path (exit 2, or 1 for a run the
+    command depends on that failed) and the interrupt path."""
+    from backprop_repro.core.record import exit_code
+
+    try:
+        if _running_as_program():
+            signal.signal(signal.SIGINT, signal.default_int_handler)   # from here on Ctrl-C is KeyboardInterrupt
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:   # argparse: --help (0) or a usage error (2), already printed
+            return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+        common.refuse_out_in_pins(args)
+        return exit_code(args.func(args))
+    except BadInput as exc:
+        print(f"backprop-repro: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RunFailed as exc:
+        print(f"backprop-repro: failed: {exc}", file=sys.stderr)
+        return EXIT_REGRESSION
+    except MemoryError:
+        print("backprop-repro: error: out of memory; ask for less (e.g. fewer --seeds)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return _interrupted()
