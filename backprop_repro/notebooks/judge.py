@@ -42,7 +42,8 @@ from .causes import Cascade
 from .numbers import (ALPHA, COSMETIC, Number, _NUMBER, _t_bound, compare_number, normalise,  # noqa: F401
                       parse_number, tokens, typical)
 from .pair import (Coverage, Difference, _compare_images, _joined_outputs, _tags, cell_numbers,  # noqa: F401
-                   compare_cell, compare_text)
+                   compare_cell, compare_text, run_fingerprint, validate_images)
+from .numbers import validate_patterns
 from .render import write_outputs  # noqa: F401
 
 __all__ = ["COSMETIC", "check_notebook", "find_notebooks", "compare_text", "typical", "VERDICTS_OK"]
@@ -341,8 +342,7 @@ def _runs_differ(executed, code_cells, patterns):
     for i, cell in code_cells:
         if _tags(cell) & {"nbval-ignore-output", "repro-ignore", "nbval-skip", "repro-skip"}:
             continue          # outputs nobody compares cannot ask for more runs
-        seen = {tuple((lab, normalise(payload, patterns)[0]) for lab, kind, payload
-                      in _joined_outputs(run.cells[i].get("outputs", [])) if kind != "image") for run in executed}
+        seen = {run_fingerprint(run.cells[i], patterns) for run in executed}
         if len(seen) > 1:
             return True
     return False
@@ -356,12 +356,8 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     judged on enough runs for the statistical rule (:func:`typical`) to flag a stored value that is out of
     place (with 2 runs only one beyond 10,050 prediction standard errors would be; with 5, beyond 17)."""
     nb = load_notebook(path)
-    patterns = COSMETIC + [(f"user-{k}", p, "given with --cosmetic") for k, p in enumerate(cosmetic)]
-    for name, pattern, _ in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise BadInput(f"--cosmetic {pattern!r}: not a regular expression ({exc})") from None
+    patterns = COSMETIC + validate_patterns(cosmetic)     # bad input: empty, invalid or empty-matching
+    validate_images(images)
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
     stored_any = any(c.get("outputs") for _, c in code_cells)
     language = notebook_language(nb)
@@ -515,6 +511,8 @@ def run_notebooks(paths, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
         raise BadInput(f"--stat-runs {stat_runs}: give 2 or more (the statistical rule needs at least 2 runs)")
     if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
         raise BadInput(f"--timeout {timeout}: give a positive finite number of seconds per cell, such as 120")
+    validate_patterns(cosmetic)
+    validate_images(images)
     notes = []
     notebooks = find_notebooks(paths, notes)
     for path in notebooks:                  # every input validated before the first kernel starts

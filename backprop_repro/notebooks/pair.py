@@ -498,3 +498,29 @@ def _compare_images(stored_b64, fresh_b64):
         result = compare_images(str(pa), str(pb), tol=0, in_decorator=True)
     rms = 0.0 if result is None else float(result["rms"])
     return True, rms, f"same size, RMS difference {rms:.3g}"
+
+
+def validate_images(images):
+    """BadInput unless --images is absent or a finite tolerance >= 0."""
+    import math
+
+    from backprop_repro.core.errors import BadInput
+
+    if images is None:
+        return
+    if isinstance(images, bool) or not isinstance(images, (int, float)) or not math.isfinite(images) or images < 0:
+        raise BadInput(f"--images {images}: give a finite RMS tolerance of 0 or more, such as 0 (images must match "
+                       f"exactly) or 5")
+
+
+def run_fingerprint(cell, cosmetic):
+    """What a fresh run of a cell printed, cosmetic parts masked and layout dropped: equal for runs that agree."""
+    out = []
+    for o in outputs_of(cell.get("outputs", [])):
+        extra = (WARNINGS,) if o.key == "stream:stderr" else ()
+        for mime, value in sorted(o.data.items()):
+            if mime in IMAGE_MIMES:
+                continue
+            read = read_text(mime_text(mime, value), cosmetic, extra)
+            out.append((o.key, mime, tuple((t.text, t.wrapper) for t in read.tokens)))
+    return tuple(out)
