@@ -1,55 +1,59 @@
-"""Cost of the seed sweep: 10000 seeds of xor_341 x 1500 iterations over every core, with the estimated
-limit of this machine for the same arithmetic (repro.limits) beside it, and the NumPy allocation peak
-per chunk (tracemalloc)."""
+"""Cost of the seed sweeps: every example whose SWEEP declares ``bench_seeds`` (xor_341: 10000 seeds x 1500
+iterations) over every core, with the estimated limit of this machine for the same arithmetic
+(backprop_repro.sources.limits, from the spec's operation counts) beside it, and the NumPy allocation peak per
+chunk (tracemalloc)."""
 
 import tracemalloc
 
 import numpy as np
 import pytest
 
+from backprop_repro.core import registry
+from backprop_repro.sources import limits
+from backprop_repro.sources.sweep import available_cores, chunk_size, run_sweep
 from reference_impl import sweeps
-from repro import limits
-from repro.sweep import available_cores, chunk_size, run_sweep, spec_of
 
-SPEC = spec_of("xor_341")
-N_SEEDS = 10000
+BENCHED = [e.id for e in registry.examples().values() if e.sweep is not None and e.sweep.bench_seeds]
 
 
-def test_sweep_xor_341_10000_seeds(benchmark, quick):
-    chunk = chunk_size(SPEC, N_SEEDS, available_cores())
+def _extra(benchmark, example_id, method, cores=None, **more):
+    spec = registry.get(example_id).sweep
+    seed_iterations = spec.bench_seeds * spec.iterations
+    lim = limits.sweep_limits(spec.operation_counts(), seed_iterations, cores=cores)
+    benchmark.extra_info.update({"network": f"sweep:{example_id}", "n_params": spec.bench_seeds, "method": method,
+                                 "workers": lim["cores"], "seed_iterations": seed_iterations, "limit_s": lim["fused"],
+                                 "limit_numpy_s": lim["numpy"], "ns_per_element": lim["ns_per_element"],
+                                 "ops_per_seed_iteration": lim["ops"], **more})
+    return spec
+
+
+@pytest.mark.parametrize("example_id", BENCHED)
+def test_sweep(benchmark, quick, example_id):
+    spec = registry.get(example_id).sweep
+    chunk = chunk_size(spec, spec.bench_seeds, available_cores())
     tracemalloc.start()
-    sweeps.train_batch(SPEC, np.arange(chunk), iterations=10)
+    sweeps.train_batch(spec, np.arange(chunk), iterations=10)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    seed_iterations = N_SEEDS * SPEC.iterations
-    lim = limits.sweep_limits(seed_iterations)
-    benchmark.extra_info.update({"network": "sweep:xor_341", "n_params": N_SEEDS, "method": "sweep_parallel",
-                                 "peak_alloc_bytes_per_chunk": peak, "chunk": chunk, "workers": lim["cores"],
-                                 "seed_iterations": seed_iterations, "limit_s": lim["fused"],
-                                 "limit_numpy_s": lim["numpy"], "ns_per_element": lim["ns_per_element"]})
-    benchmark.pedantic(run_sweep, args=("xor_341", N_SEEDS), kwargs={"progress": False},
+    _extra(benchmark, example_id, "sweep_parallel", peak_alloc_bytes_per_chunk=peak, chunk=chunk)
+    benchmark.pedantic(run_sweep, args=(example_id, spec.bench_seeds), kwargs={"progress": False},
                        rounds=1 if quick else 3, iterations=1, warmup_rounds=0)
 
 
-def test_sweep_xor_341_10000_seeds_one_process(benchmark, quick):
-    seed_iterations = N_SEEDS * SPEC.iterations
-    lim = limits.sweep_limits(seed_iterations, cores=1)
-    benchmark.extra_info.update({"network": "sweep:xor_341", "n_params": N_SEEDS, "method": "sweep_one_process",
-                                 "workers": 1, "seed_iterations": seed_iterations, "limit_s": lim["fused"],
-                                 "limit_numpy_s": lim["numpy"], "ns_per_element": lim["ns_per_element"]})
-    benchmark.pedantic(run_sweep, args=("xor_341", N_SEEDS), kwargs={"progress": False, "workers": 1},
+@pytest.mark.parametrize("example_id", BENCHED)
+def test_sweep_one_process(benchmark, quick, example_id):
+    spec = _extra(benchmark, example_id, "sweep_one_process", cores=1)
+    benchmark.pedantic(run_sweep, args=(example_id, spec.bench_seeds), kwargs={"progress": False, "workers": 1},
                        rounds=1 if quick else 3, iterations=1, warmup_rounds=0)
 
 
 @pytest.mark.parametrize("backend", ["jax", "numba"])
-def test_sweep_xor_341_10000_seeds_compiled(benchmark, quick, backend):
+@pytest.mark.parametrize("example_id", BENCHED)
+def test_sweep_compiled(benchmark, quick, example_id, backend):
     pytest.importorskip(backend, reason=f"{backend} not installed (extra: backprop-repro[{backend}])")
+    spec = registry.get(example_id).sweep
     # compile outside the timing: XLA compiles once per array shape, so warm up on the timed chunk's shape
-    run_sweep("xor_341", N_SEEDS, iterations=2, progress=False, backend=backend)
-    seed_iterations = N_SEEDS * SPEC.iterations
-    lim = limits.sweep_limits(seed_iterations)
-    benchmark.extra_info.update({"network": "sweep:xor_341", "n_params": N_SEEDS, "method": f"sweep_{backend}",
-                                 "workers": lim["cores"], "seed_iterations": seed_iterations, "limit_s": lim["fused"],
-                                 "limit_numpy_s": lim["numpy"], "ns_per_element": lim["ns_per_element"]})
-    benchmark.pedantic(run_sweep, args=("xor_341", N_SEEDS), kwargs={"progress": False, "backend": backend},
+    run_sweep(example_id, spec.bench_seeds, iterations=2, progress=False, backend=backend)
+    _extra(benchmark, example_id, f"sweep_{backend}")
+    benchmark.pedantic(run_sweep, args=(example_id, spec.bench_seeds), kwargs={"progress": False, "backend": backend},
                        rounds=1 if quick else 3, iterations=1, warmup_rounds=0)

@@ -8,8 +8,9 @@ import pytest
 
 from reference_impl import sweeps
 from reference_impl.examples import cavar_hidden_layer, xor_341
-from repro import sweep
-from repro.cli import main
+from backprop_repro.core import registry
+from backprop_repro.sources import sweep
+from backprop_repro.cli.commands import main
 
 from .conftest import ROOT
 
@@ -58,36 +59,111 @@ def _plain_train(spec, seeds, iterations):
     """The sweep's arithmetic written plainly (weights as they are, a temporary per expression, the same explicit
     sums): the oracle for train_batch's negated weights and reused buffers, which must change no bit."""
     w1, w2 = sweeps.initial_weights(spec, seeds)
-    w1, w2 = w1.transpose(1, 2, 0).copy(), w2.T.copy()                # (3, 4, S), (4, S)
+    w1, w2 = w1.transpose(1, 2, 0).copy(), w2.T.copy()                # (n_in, H, S), (H, S)
     x, y = spec.x, spec.y.astype(float)[:, 0][:, None]
+    (n_in, n_hidden, _), n_samples = spec.sizes, len(x)
     for _ in range(iterations):
-        z1 = np.stack([_ordered(w1, [i for i in range(3) if x[m, i]]) for m in range(4)])
+        z1 = np.stack([_ordered(w1, [i for i in range(n_in) if x[m, i]]) for m in range(n_samples)])
         l1 = 1 / (1 + np.exp(-z1))
         p = l1 * w2[None]
-        out = 1 / (1 + np.exp(-((p[:, 0] + p[:, 2]) + (p[:, 1] + p[:, 3]))))
+        z = _ordered(p, range(0, n_hidden, 2), axis=1)                 # (h0 + h2 + ...) + (h1 + h3 + ...)
+        z = z + _ordered(p, range(1, n_hidden, 2), axis=1) if n_hidden > 1 else z
+        out = 1 / (1 + np.exp(-z))
         delta = (spec.factor * (y - out)) * (out * (1 - out))
         q = l1 * delta[:, None, :]
-        d_w2 = ((q[0] + q[1]) + q[2]) + q[3]
+        d_w2 = _ordered(q, range(n_samples))
         d_hidden = (delta[:, None, :] * w2[None]) * ((1 - l1) * l1)
-        w1 = w1 + np.stack([_ordered(d_hidden, [m for m in range(4) if x[m, i]]) for i in range(3)])
+        w1 = w1 + np.stack([_ordered(d_hidden, [m for m in range(n_samples) if x[m, i]]) for i in range(n_in)])
         w2 = w2 + d_w2
     return out.T, w1.transpose(2, 0, 1), w2.T
 
 
-def _ordered(a, selected):
-    total = a[selected[0]] + a[selected[1]] if len(selected) > 1 else a[selected[0]]
-    for k in selected[2:]:
-        total = total + a[k]
+def _ordered(a, selected, axis=0):
+    """a's slices ``selected`` along ``axis`` summed in order (zeros when none is selected)."""
+    terms = [np.take(a, k, axis=axis) for k in selected]
+    if not terms:
+        return np.zeros_like(np.take(a, 0, axis=axis))
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
     return total
 
 
-@pytest.mark.parametrize("example", [xor_341, cavar_hidden_layer])
-def test_batch_is_bitwise_the_plain_arithmetic(example):
+# A network of other sizes than the documents': 2-3-1 on 3 samples, one sample with no input at 1 and one
+# input at 1 in a single sample (the edge cases of the sums of selected rows).
+OTHER = sweeps.SweepSpec((2, 3, 1), np.array([[0, 0], [1, 0], [1, 1]]), np.array([[0], [1], [1]]), 50, factor=2.0,
+                         hidden_scale=1.0, output_scale=1.0)
+SPECS = {**{e.id: e.sweep for e in registry.examples().values() if e.sweep is not None}, "other_2_3_1": OTHER}
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_batch_is_bitwise_the_plain_arithmetic(name):
     seeds = np.arange(300)
-    fast = sweeps.train_batch(example.SWEEP, seeds, iterations=400)
-    plain = _plain_train(example.SWEEP, seeds, 400)
+    fast = sweeps.train_batch(SPECS[name], seeds, iterations=400)
+    plain = _plain_train(SPECS[name], seeds, 400)
     for a, b in zip(fast[:3], plain):
         assert a.tobytes() == np.ascontiguousarray(b).tobytes()
+
+
+class _Counted(np.ndarray):
+    """An array whose ufunc calls are counted, element by element, per ufunc."""
+
+    counts = {}
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        plain = [np.asarray(a) if isinstance(a, _Counted) else a for a in inputs]
+        if out is not None:
+            kwargs["out"] = tuple(np.asarray(o) for o in out)
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        _Counted.counts[ufunc.__name__] = _Counted.counts.get(ufunc.__name__, 0) + np.broadcast(*plain).size
+        return out[0] if out is not None else result
+
+
+def _counted_operations(monkeypatch, spec, iterations, seeds=7):
+    class CountingNumpy:
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        def empty(self, *args, **kwargs):
+            return np.empty(*args, **kwargs).view(_Counted)
+
+        def ascontiguousarray(self, *args, **kwargs):
+            return np.ascontiguousarray(*args, **kwargs).view(_Counted)
+
+    monkeypatch.setattr(sweeps, "np", CountingNumpy())
+    _Counted.counts = {}
+    sweeps.train_batch(spec, np.arange(seeds), iterations=iterations)
+    return dict(_Counted.counts)
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_operation_counts_are_the_operations_train_batch_does(monkeypatch, name):
+    """Counted, not assumed: every ufunc element of one iteration (two iterations less one, per seed)."""
+    spec, seeds = SPECS[name], 7
+    one, two = (_counted_operations(monkeypatch, spec, n, seeds) for n in (1, 2))
+    per = {op: (two.get(op, 0) - one.get(op, 0)) // seeds for op in set(one) | set(two)}
+    ops = spec.operation_counts()
+    assert {"exp": per.pop("exp"), "divide": per.pop("divide"), "multiply": per.pop("multiply"),
+            "add": per.pop("add", 0) + per.pop("subtract", 0)} == ops
+    assert not {op: n for op, n in per.items() if n}     # nothing else runs per iteration
+
+
+def test_operation_counts_of_a_3_4_1_network_on_the_xor_inputs():
+    """The limits' 20 exp, 20 divisions, 92 multiplications and 120 additions (212 multiply/add), by hand."""
+    spec = sweeps.SweepSpec((3, 4, 1), np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]]),
+                            np.array([[0], [1], [1], [0]]), 10, factor=2.0, hidden_scale=1.0, output_scale=1.0)
+    assert spec.operation_counts() == {"exp": 20, "divide": 20, "multiply": 92, "add": 120}
+
+
+@pytest.mark.parametrize("sizes,x,y,match", [
+    ((3, 4, 2), [[0, 1, 1]], [[1]], "n_in, n_hidden, 1"),
+    ((3, 4), [[0, 1, 1]], [[1]], "n_in, n_hidden, 1"),
+    ((2, 4, 1), [[0, 1, 1]], [[1]], "do not fit"),
+    ((3, 4, 1), [[0, 2, 1]], [[1]], "0 or 1"),
+])
+def test_a_sweep_spec_that_train_batch_cannot_train_is_refused(sizes, x, y, match):
+    with pytest.raises(ValueError, match=match):
+        sweeps.SweepSpec(sizes, np.array(x), np.array(y), 10, factor=1.0, hidden_scale=1.0, output_scale=1.0)
 
 
 @pytest.mark.parametrize("k,n,low,high", [(50, 100, 0.4038, 0.5962), (0, 20, 0.0, 0.1611), (20, 20, 0.8389, 1.0)])
@@ -191,7 +267,7 @@ def test_ctrl_c_stops_cleanly_with_partial_statistics(tmp_path):
     import time
 
     (tmp_path / "pins").mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "repro", "sweep", "xor_341", "--seeds", "100000", "--no-progress",
+    proc = subprocess.Popen([sys.executable, "-m", "backprop_repro", "sweep", "xor_341", "--seeds", "100000", "--no-progress",
                              "--out", str(tmp_path), "--pins", str(tmp_path / "pins")], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3.0)

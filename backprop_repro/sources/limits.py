@@ -1,10 +1,11 @@
 """How far the seed sweep is from this machine's limit.
 
-The faithful sweep (:func:`reference_impl.sweeps.train_batch`) does, per seed and iteration, 20 exp,
-20 divisions and 212 other elementwise operations (92 multiplications, 120 additions and subtractions;
-counted from its code, see ``OPS_PER_SEED_ITERATION``; it keeps its weights negated, which spares the 20
-negations of ``exp(-z)``). Two limits for that arithmetic on this
-machine, per core, divided by the cores the sweep uses:
+The faithful sweep (:func:`reference_impl.sweeps.train_batch`) does, per seed and iteration, a number of
+exp, divisions, multiplications and additions that its :class:`~reference_impl.sweeps.SweepSpec` derives
+from the network's layer sizes (``operation_counts()``; for the 3-4-1 networks of 003 and 004: 20 exp, 20
+divisions and 212 other elementwise operations, 92 multiplications and 120 additions and subtractions; it
+keeps its weights negated, which spares the negations of ``exp(-z)``). Two limits for that arithmetic on
+this machine, per core, divided by the cores the sweep uses:
 
 - **fused** (the hardware's): exp and division at their measured per-element cost in NumPy's SIMD loops
   (compute-bound), multiplications and additions at the machine's multiply-add throughput measured by a
@@ -18,12 +19,9 @@ import time
 
 import numpy as np
 
-from .sweep import available_cores
+from backprop_repro.sources.sweep import available_cores
 
-__all__ = ["OPS_PER_SEED_ITERATION", "throughput", "sweep_limits"]
-
-#: Per seed-iteration of the 3-4-1 sweep: forward 16 + 4 exp and divisions; the rest (see module docstring).
-OPS_PER_SEED_ITERATION = {"exp": 20, "divide": 20, "multiply": 92, "add": 120}
+__all__ = ["throughput", "sweep_limits"]
 
 
 def _best_ns_per_element(fn, n, repeats=5, inner=200):
@@ -58,13 +56,14 @@ def _ns_per_flop(size=256):
         return _best_ns_per_element(lambda: a @ b, 2 * size ** 3, repeats=5, inner=10)
 
 
-def sweep_limits(seed_iterations, cores=None, measured=None):
-    """{"fused": seconds, "numpy": seconds, "ns_per_element": measured, "cores": cores} for ``seed_iterations``."""
+def sweep_limits(ops, seed_iterations, cores=None, measured=None):
+    """{"fused": seconds, "numpy": seconds, "ns_per_element": measured, "cores": cores, "ops": ops} for
+    ``seed_iterations`` of a sweep doing ``ops`` (its spec's ``operation_counts()``) per seed-iteration."""
     measured = measured or throughput()
     cores = cores or available_cores()
-    ops = OPS_PER_SEED_ITERATION
     numpy_ns = sum(ops[op] * measured[op] for op in ops)
     fused_ns = ops["exp"] * measured["exp"] + ops["divide"] * measured["divide"] + \
         (ops["multiply"] + ops["add"]) * measured["flop_fma"]
     scale = seed_iterations * 1e-9 / cores
-    return {"fused": fused_ns * scale, "numpy": numpy_ns * scale, "ns_per_element": measured, "cores": cores}
+    return {"fused": fused_ns * scale, "numpy": numpy_ns * scale, "ns_per_element": measured, "cores": cores,
+            "ops": dict(ops)}

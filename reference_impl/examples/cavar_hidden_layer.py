@@ -64,9 +64,9 @@ FIGURES = (Figure("Mean absolute error every 10000 iterations (004, the lost pri
                   "cavar_hidden_layer: printed error", "print (x 10000 iterations)", "mean |error|",
                   (("error", "errors"),), logy=True),)
 # 200 seeds by default; 100 seeds per chunk, since 100000 iterations make a long unit for Ctrl-C.
-SWEEP = SweepSpec(X, Y, ITERATIONS, factor=1.0, hidden_scale=np.sqrt(2.0 / N_INPUTS),
-                  output_scale=np.sqrt(2.0 / N_HIDDEN), error_every=PRINT_EVERY, default_seeds=200, chunk=100,
-                  pinned_seed=SEED)
+SWEEP = SweepSpec((N_INPUTS, N_HIDDEN, N_OUTPUTS), X, Y, ITERATIONS, factor=1.0,
+                  hidden_scale=np.sqrt(2.0 / N_INPUTS), output_scale=np.sqrt(2.0 / N_HIDDEN), error_every=PRINT_EVERY,
+                  default_seeds=200, chunk=100, pinned_seed=SEED)
 
 
 def _learns(q):
