@@ -73,12 +73,13 @@ def test_a_notebook_that_crashes_under_numpy_2(records):
     else:
         assert r["verdict"] == "crashed"
         assert any(d["kind"] == "error" and "AttributeError" in d["fresh"] for d in r["differences"])
+        assert r["cause"] == "removed-api" and "np.float64" in r["cause_detail"]   # NumPy's own table
 
 
 def test_no_stored_outputs_and_a_cell_that_never_ends(records):
     assert records[0]["no_outputs"]["verdict"] == "no-stored-outputs"
     r = records[0]["never_ends"]
-    assert r["verdict"] == "crashed" and "--timeout 5" in r["crash"]
+    assert r["verdict"] == "crashed" and "--timeout 5" in r["crash"] and r["cause"] == "timeout"
 
 
 def test_stored_far_outside_every_rerun_is_flagged_not_excused():

@@ -238,10 +238,17 @@ def _client(work, path, timeout):
             used = self._used.get(cell_index, 0)
             self._used[cell_index] = used + size
             if used + size > OUTPUT_CAP:
+                room = OUTPUT_CAP - used
+                if room > 0 and msg.get("msg_type") == "stream":    # keep a stream up to the cap exactly
+                    self._append(outs, {**msg, "content": {**content, "text": str(content.get("text", ""))[:room]}},
+                                 display_id, cell_index)
                 if cell_index not in self.capped:
                     outs.append(_note_output(f"[backprop-repro: output beyond {OUTPUT_CAP:,} characters dropped]"))
-                self.capped[cell_index] = self.capped.get(cell_index, 0) + size
+                self.capped[cell_index] = self.capped.get(cell_index, 0) + size - max(room, 0)
                 return None
+            return self._append(outs, msg, display_id, cell_index)
+
+        def _append(self, outs, msg, display_id, cell_index):
             out = super().output(outs, msg, display_id, cell_index)
             if (out is not None and out.get("output_type") == "stream" and len(outs) >= 2 and outs[-2] is not out
                     and outs[-2].get("output_type") == "stream" and outs[-2].get("name") == out.get("name")):
