@@ -14,14 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(args, cwd, pythonpath, **env):
-    return subprocess.run([sys.executable, "-m", "repro", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "backprop_repro", *args], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(map(str, pythonpath)), **env})
 
 
 @pytest.fixture
 def copied_tree(tmp_path):
-    """The checkout's reference_impl and repro with feed_forward.py copied as feed_forward_copy.py."""
-    for package in ("reference_impl", "repro"):
+    """The checkout's reference_impl and backprop_repro with feed_forward.py copied as feed_forward_copy.py."""
+    for package in ("reference_impl", "backprop_repro"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     examples = tmp_path / "reference_impl" / "examples"
     shutil.copy(examples / "feed_forward.py", examples / "feed_forward_copy.py")
@@ -53,7 +53,7 @@ def test_a_third_party_example_through_the_entry_point_group(tmp_path):
     (package / "__init__.py").write_text("")
     (package / "doubling.py").write_text(
         '"""A user\'s example: doubling a float64 vector (their own notes, section 1)."""\n'
-        "import numpy as np\n\nfrom repro.spec import Policy, Printed, Source\n\n"
+        "import numpy as np\n\nfrom backprop_repro.core.spec import Policy, Printed, Source\n\n"
         "SOURCE = Source(('notes.md',), 'section 1', 'doubling a vector')\n"
         "POLICIES = (Policy('*', 'exact', 'one multiplication by 2: exact in binary floating point'),)\n"
         "PRINTED = (Printed('doubled', (1,), '4.0', 'notes.md', 'section 1'),)\n\n\n"
@@ -71,6 +71,94 @@ def test_a_third_party_example_through_the_entry_point_group(tmp_path):
                    tmp_path, path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "1 of 1 reproduced" in checked.stdout
+
+
+_NETWORK_EXAMPLE = '''"""A user's example: a 2-2-1 sigmoid network learning OR (their notes, section 2)."""
+import numpy as np
+
+from backprop_repro.core.spec import GradientProblem, Mutation, Policy, Source
+from reference_impl.sweeps import SweepSpec
+
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+Y = np.array([[0], [1], [1], [1]])
+EPOCHS = 200
+
+
+def initial_weights(seed=3):
+    rng = np.random.RandomState(seed)
+    return [rng.random_sample((2, 2)), rng.random_sample((2, 1))]
+
+
+def run():
+    w1, w2 = initial_weights()
+    for _ in range(EPOCHS):
+        hidden = 1 / (1 + np.exp(-(X @ w1)))
+        out = 1 / (1 + np.exp(-(hidden @ w2)))
+        d_out = (Y - out) * out * (1 - out)
+        d_hidden = (d_out @ w2.T) * hidden * (1 - hidden)
+        w2 = w2 + hidden.T @ d_out
+        w1 = w1 + X.T @ d_hidden
+    return {"output": out}
+
+
+SOURCE = Source(("notes.md",), "section 2", "2-2-1 sigmoid network learning OR")
+POLICIES = (Policy("*", "close:rtol=1e-12,atol=1e-15", "float64 training through exp"),)
+GRADIENT_PROBLEM = GradientProblem("or_221", (2, 2, 1), bias=False, output="sigmoid", parameters=initial_weights,
+                                   inputs=X, targets=Y)
+SWEEP = SweepSpec((2, 2, 1), X, Y, 200, factor=1.0, hidden_scale=1.0, output_scale=1.0, default_seeds=100,
+                  chunk=100, bench_seeds=100)
+MUTATIONS = (Mutation("or-one-epoch-fewer", "EPOCHS = 200", "EPOCHS = 199", "one epoch fewer in the OR network"),)
+'''
+
+
+@pytest.fixture
+def network_site(tmp_path):
+    """A third party's package with a network example (gradient problem, sweep, mutation) behind the entry point."""
+    site = tmp_path / "site"
+    (site / "their_examples").mkdir(parents=True)
+    (site / "their_examples" / "__init__.py").write_text("")
+    (site / "their_examples" / "or_network.py").write_text(_NETWORK_EXAMPLE)
+    dist = site / "their_examples-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: their-examples\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[backprop_repro.examples]\nor_network = their_examples.or_network\n")
+    return site
+
+
+def _pytest(args, cwd, pythonpath):
+    return subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider", "-o", "addopts="],
+                          cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(map(str, pythonpath))})
+
+
+def test_a_third_party_network_is_benchmarked_gradient_checked_and_mutated_with_nothing_else_edited(
+        network_site, tmp_path):
+    path = [network_site, ROOT]
+    # benchmarked: its network timed and gated beside the documents', its 2-2-1 sweep timed against its limit
+    raw = tmp_path / "bench.json"
+    timed = _pytest([str(ROOT / "benchmarks"), "-k", "or_221 or or_network", "--benchmark-only",
+                     f"--benchmark-json={raw}", "--benchmark-max-time=0.01", "--benchmark-min-rounds=1",
+                     "--bench-quick", "--rootdir", str(ROOT / "benchmarks"), "-c", os.devnull], tmp_path, path)
+    assert timed.returncode == 0, timed.stdout[-3000:] + timed.stderr[-2000:]
+    gated = subprocess.run(
+        [sys.executable, "-c", "from backprop_repro.sources import bench\n"
+                               f"t = bench.bench_table({str(raw)!r})\n"
+                               "print(sorted(set(t.network)))\n"
+                               "print([(g.subject, g.measured > 0) for g in bench.gates(t, bench.fit_scaling(t))])\n"],
+        cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(map(str, path))})
+    assert gated.returncode == 0, gated.stderr[-2000:]
+    assert "['or_221', 'sweep:or_network']" in gated.stdout and "('or_221', True)" in gated.stdout
+    # gradient-checked: the project's gradient tests take its network from the registry
+    checked = _pytest([str(ROOT / "tests" / "test_gradients.py"), "-k", "or_221", "-rA"], ROOT, path)
+    assert checked.returncode == 0, checked.stdout[-3000:]
+    assert checked.stdout.count("[or_221]") >= 4      # shapes, chain rule vs oracle, vectorized, chapter's FD
+    # mutated: its own mutation, declared beside its code, applied to a copy of its package and killed
+    mutated = _run(["selftest", "--only", "or-one-epoch-fewer", "--out", str(tmp_path / "st"), "--quiet"], tmp_path,
+                   path)
+    assert mutated.returncode == 0, mutated.stdout + mutated.stderr
+    row = json.loads((tmp_path / "st" / "selftest.json").read_text())["mutations"][0]
+    assert row["examples"] == ["or_network"] and row["killed_default"] and row["killed_strict"]
+    assert (network_site / "their_examples" / "or_network.py").read_text() == _NETWORK_EXAMPLE   # mutated a copy
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +180,7 @@ def installed(tmp_path_factory):
 @pytest.mark.slow
 def test_installed_wheel_checks_against_its_shipped_pins_from_any_directory(installed):
     site, elsewhere = installed
-    assert (site / "repro" / "expected_outputs" / "toy_backprop.json").is_file()
+    assert (site / "backprop_repro" / "expected_outputs" / "toy_backprop.json").is_file()
     checked = _run(["check", "--no-report", "--quiet"], elsewhere, [site])
     assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
     record = json.loads((elsewhere / "reports" / "latest" / "results.json").read_text())
@@ -118,7 +206,7 @@ def test_installed_wheel_sweeps_with_its_shipped_sweep_pin(installed):
 
 @pytest.mark.parametrize("args", [["list"], ["check", "feed_forward", "--no-report", "--quiet"]])
 def test_list_and_check_without_report_import_no_pandas_jinja_or_matplotlib(tmp_path, args):
-    code = ("import sys\nfrom repro.cli import main\n"
+    code = ("import sys\nfrom backprop_repro.cli.commands import main\n"
             f"code = main({args + (['--out', str(tmp_path)] if args[0] == 'check' else [])!r})\n"
             "heavy = sorted(m for m in ('pandas', 'jinja2', 'matplotlib') if m in sys.modules)\n"
             "print('HEAVY', heavy)\nsys.exit(code)\n")
