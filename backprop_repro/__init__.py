@@ -1,8 +1,8 @@
 """backprop-repro: the harness that runs the reference examples, compares them with their
 pins, checks the documents' printed values and claims, and gates CI.
 
-Public API: :func:`check_values` (pin your own values, :mod:`repro.regression`), the example
-vocabulary of :mod:`repro.spec`, and the command line (:mod:`repro.cli`)."""
+Public API: :func:`check_values` (pin your own values, :mod:`backprop_repro.store.regression`), the example
+vocabulary of :mod:`backprop_repro.core.spec`, and the command line (:mod:`backprop_repro.cli.commands`)."""
 
 __all__ = ["check_values", "ValuesDiffer", "spec", "registry", "policies", "pins", "runner", "cli"]
 __version__ = "0.2.0"
@@ -10,7 +10,7 @@ __version__ = "0.2.0"
 
 def __getattr__(name):   # lazy: importing repro stays cheap
     if name in ("check_values", "ValuesDiffer"):
-        from . import regression
+        from backprop_repro.store import regression
 
         return getattr(regression, name)
-    raise AttributeError(f"module 'repro' has no attribute {name!r}")
+    raise AttributeError(f"module 'backprop_repro' has no attribute {name!r}")

@@ -10,7 +10,9 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-from repro import pins, registry, runner
+from backprop_repro.store import pins
+from backprop_repro.core import registry
+from backprop_repro.sources import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 PINS_DIR = ROOT / "expected_outputs"

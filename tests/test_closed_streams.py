@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.cli import main
+from backprop_repro.cli.commands import main
 
 from .conftest import PINS_DIR, ROOT
 
@@ -19,7 +19,7 @@ NOTEBOOK = ROOT / "tests" / "notebooks" / "exact.ipynb"
 SCRIPT = Path(sys.executable).parent / ("backprop-repro.exe" if os.name == "nt" else "backprop-repro")
 
 
-def _closed(args, close=">&-", program=(sys.executable, "-m", "repro"), cwd=ROOT):
+def _closed(args, close=">&-", program=(sys.executable, "-m", "backprop_repro"), cwd=ROOT):
     """Run the program with the shell closing its stdout (``>&-``), stderr (``2>&-``) or both before exec; the
     other stream is captured. Returns (exit code, captured stream text)."""
     keep = "stderr" if close == ">&-" else "stdout"
@@ -120,7 +120,7 @@ def test_bad_input_with_stderr_closed_is_still_2_and_stays_off_stdout(tmp_path):
 
 
 def test_a_stream_closed_at_start_gets_dev_null_so_files_never_take_its_descriptor(tmp_path):
-    probe = ("import os, sys; from repro._startup import fill_closed_std_fds; closed = fill_closed_std_fds(); "
+    probe = ("import os, sys; from backprop_repro.cli.startup import fill_closed_std_fds; closed = fill_closed_std_fds(); "
              "fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT); sys.stderr.write(f'{closed} {fd}')")
     done = subprocess.run(["/bin/sh", "-c", 'exec >&-; exec "$0" "$@"', sys.executable, "-c", probe,
                            str(tmp_path / "f")], capture_output=True, text=True)
@@ -157,12 +157,12 @@ def _without_dac_override():
 
 
 def run_read_only(args, folders, cwd=ROOT):
-    """Run ``python -m repro ARGS`` with ``folders`` read-only (mode 0555) and effective for root too;
+    """Run ``python -m backprop_repro ARGS`` with ``folders`` read-only (mode 0555) and effective for root too;
     (exit code, stderr)."""
     for folder in folders:
         os.chmod(folder, 0o555)
     try:
-        done = subprocess.run([sys.executable, "-m", "repro", *args], cwd=cwd, capture_output=True, text=True,
+        done = subprocess.run([sys.executable, "-m", "backprop_repro", *args], cwd=cwd, capture_output=True, text=True,
                               timeout=300, preexec_fn=_without_dac_override if os.geteuid() == 0 else None)
     finally:
         for folder in folders:
@@ -191,7 +191,7 @@ def test_pins_update_into_a_read_only_pin_folder_is_bad_input_naming_it(tmp_path
 def test_the_same_update_in_a_writable_folder_rewrites_the_pin(tmp_path):
     """The other side, under the same privileges: the refusal above comes from the folder's mode alone."""
     pins = _pins_needing_an_update(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "repro", "pins", "update", "feed_forward", "--pins", str(pins)],
+    done = subprocess.run([sys.executable, "-m", "backprop_repro", "pins", "update", "feed_forward", "--pins", str(pins)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300,
                           preexec_fn=_without_dac_override if os.geteuid() == 0 else None)
     assert done.returncode == 1, done.stderr

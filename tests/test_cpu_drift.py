@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from repro import cpu_drift
-from repro.cli import main
-from repro.errors import BadInput, RunFailed
+from backprop_repro.sources import cpu_drift
+from backprop_repro.cli.commands import main
+from backprop_repro.core.errors import BadInput, RunFailed
 
 from .conftest import PINS_DIR
 

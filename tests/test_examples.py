@@ -6,8 +6,8 @@ edit here."""
 
 import pytest
 
-from repro import registry
-from repro.policies import compare
+from backprop_repro.core import registry
+from backprop_repro.core.policies import compare
 
 from .conftest import committed_pin, fresh_run, pinned_quantities
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from repro.cli import main
+from backprop_repro.cli.commands import main
 
 from .conftest import PINS_DIR, ROOT
 
@@ -105,7 +105,7 @@ def test_killed_pin_update_leaves_every_pin_whole(tmp_path):
         for path in pins.glob("*.json"):    # stale pins, so that the update rewrites every file
             _edit(path, lambda d: d["provenance"].update(command="stale") or
                   [q.__setitem__("reason", q["reason"] + " (stale)") for q in d["quantities"].values()])
-        proc = subprocess.Popen([sys.executable, "-m", "repro", "pins", "update", "--pins", str(pins)], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "backprop_repro", "pins", "update", "--pins", str(pins)], cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -146,8 +146,8 @@ def test_nan_from_an_example_fails_check_not_crashes(pins_dir, monkeypatch, tmp_
 
 
 def test_a_failed_probe_process_is_one_line_exit_1(pins_dir, tmp_path, monkeypatch, capsys):
-    from repro import probe
-    from repro.errors import RunFailed
+    from backprop_repro.sources import probe
+    from backprop_repro.core.errors import RunFailed
 
     with pytest.raises(RunFailed, match="probe process 1 failed"):
         probe.repeat(["no_such_example"], 1)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from repro import atomic, outputs
-from repro.cli import main
-from repro.errors import BadInput
+from backprop_repro.store import atomic, outputs
+from backprop_repro.cli.commands import main
+from backprop_repro.core.errors import BadInput
 
 from .conftest import PINS_DIR, ROOT
 from .test_closed_streams import _without_dac_override
@@ -365,13 +365,13 @@ def test_step_summary_is_appended_through_the_helper(tmp_path, monkeypatch):
 
 
 def _read_only_run(args, chmods):
-    """``python -m repro ARGS`` with ``chmods`` (path -> mode) applied, effective for root too (see
+    """``python -m backprop_repro ARGS`` with ``chmods`` (path -> mode) applied, effective for root too (see
     tests/test_closed_streams.py); the modes are restored after. (exit code, stderr)."""
     saved = {path: stat.S_IMODE(os.stat(path).st_mode) for path in chmods}
     for path, mode in chmods.items():
         os.chmod(path, mode)
     try:
-        done = subprocess.run([sys.executable, "-m", "repro", *args], cwd=ROOT, capture_output=True, text=True,
+        done = subprocess.run([sys.executable, "-m", "backprop_repro", *args], cwd=ROOT, capture_output=True, text=True,
                               timeout=300, preexec_fn=_without_dac_override if os.geteuid() == 0 else None)
     finally:
         for path, mode in saved.items():

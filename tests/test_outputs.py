@@ -12,9 +12,10 @@ import time
 
 import pytest
 
-from repro import atomic, report
-from repro.cli import main
-from repro.outputs import LOCK_NAME, output_set
+from backprop_repro.store import atomic
+from backprop_repro.render import report
+from backprop_repro.cli.commands import main
+from backprop_repro.store.outputs import LOCK_NAME, output_set
 
 from .conftest import ROOT
 
@@ -83,7 +84,7 @@ def test_other_commands_files_are_kept_and_a_stale_report_is_dropped(previous):
 
 def test_a_concurrent_run_on_the_same_folder_is_bad_input(previous, capsys):
     out, before = previous
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom repro.outputs import output_set\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom backprop_repro.store.outputs import output_set\n"
                                "with output_set(sys.argv[1], ()):\n    print('held', flush=True); time.sleep(60)",
                                str(out)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -100,7 +101,7 @@ def test_a_concurrent_run_on_the_same_folder_is_bad_input(previous, capsys):
 def test_the_lock_file_is_removed_and_never_admits_two_holders(tmp_path, monkeypatch):
     import fcntl
 
-    from repro.outputs import _Lock
+    from backprop_repro.store.outputs import _Lock
 
     first, second = _Lock(tmp_path), _Lock(tmp_path)
     assert first.acquire() and not second.acquire()
@@ -131,7 +132,7 @@ def test_without_flock_exclusive_creation_is_the_lock(tmp_path, monkeypatch):
     (its process gone) is taken over, and the file goes at release."""
     import fcntl
 
-    from repro.outputs import _Lock
+    from backprop_repro.store.outputs import _Lock
 
     def refused(fd, operation):
         raise OSError(errno.ENOLCK, "No locks available")
@@ -150,8 +151,8 @@ def test_without_flock_exclusive_creation_is_the_lock(tmp_path, monkeypatch):
 
 def test_a_publication_cut_by_a_kill_is_completed_by_the_next_run(previous):
     out, before = previous
-    script = ("import os, signal, sys\nfrom repro.cli import main\n"
-              "from repro.outputs import STAGING_PREFIX as STAGING\nreal, seen = os.replace, []\n"
+    script = ("import os, signal, sys\nfrom backprop_repro.cli.commands import main\n"
+              "from backprop_repro.store.outputs import STAGING_PREFIX as STAGING\nreal, seen = os.replace, []\n"
               "def replace(src, dst):\n"
               "    if STAGING in str(src) and STAGING not in str(dst):\n"
               "        seen.append(dst)\n"
@@ -178,7 +179,7 @@ def test_a_publication_cut_by_a_kill_is_completed_by_the_next_run(previous):
                                    pytest.param(3.2, marks=pytest.mark.slow)])
 def test_ctrl_c_at_any_point_of_check_leaves_a_whole_folder(previous, delay):
     out, before = previous
-    proc = subprocess.Popen([sys.executable, "-m", "repro", "check", "--out", str(out), "--quiet"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "backprop_repro", "check", "--out", str(out), "--quiet"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
@@ -199,7 +200,7 @@ def test_a_partial_sweep_never_replaces_a_complete_one(tmp_path):
     assert main(["sweep", "xor_341", "--seeds", "200", "--out", str(out), "--pins", str(pins), "--no-progress",
                  "--update-pin"]) == 1
     complete = (out / "sweep-xor_341.json").read_bytes()
-    proc = subprocess.Popen([sys.executable, "-m", "repro", "sweep", "xor_341", "--seeds", "100000", "--no-progress",
+    proc = subprocess.Popen([sys.executable, "-m", "backprop_repro", "sweep", "xor_341", "--seeds", "100000", "--no-progress",
                              "--out", str(out), "--pins", str(pins)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     time.sleep(3.0)

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from repro.cli import main
+from backprop_repro.cli.commands import main
 
 from .conftest import PINS_DIR
 

@@ -7,7 +7,7 @@ from hypothesis.extra.numpy import arrays
 
 from reference_impl import activations as act
 from reference_impl import losses
-from repro.policies import compare, ulp_distance
+from backprop_repro.core.policies import compare, ulp_distance
 
 EXAMPLES = 300
 # derandomize comes from the hypothesis profile (tests/conftest.py): the tox gate runs the "ci" profile, so

@@ -11,8 +11,8 @@ import subprocess
 import pandas as pd
 import pytest
 
-from repro.cli import main
-from repro.report import write_report
+from backprop_repro.cli.commands import main
+from backprop_repro.render.report import write_report
 
 
 def _row(example, quantity, status, actual, expected, policy="exact", dtype="float64", message=""):

@@ -1,6 +1,6 @@
 """Determinism probe: run examples in fresh processes and compare every quantity bit for bit.
 
-``python -m repro.probe ID...`` runs the examples once and prints their quantities (encoded
+``python -m backprop_repro.sources.probe ID...`` runs the examples once and prints their quantities (encoded
 at full precision) as JSON; :func:`repeat` starts it N times and reports any bit that differs.
 """
 
@@ -9,8 +9,8 @@ import subprocess
 import sys
 import warnings
 
-from . import registry, values
-from .errors import RunFailed
+from backprop_repro.core import registry, values
+from backprop_repro.core.errors import RunFailed
 
 __all__ = ["repeat"]
 
@@ -31,7 +31,7 @@ def repeat(ids, times, progress=None):
     for n in range(times):
         if progress:
             progress(f"determinism probe: process {n + 1}/{times}")
-        done = subprocess.run([sys.executable, "-m", "repro.probe", *ids], capture_output=True, text=True,
+        done = subprocess.run([sys.executable, "-m", "backprop_repro.sources.probe", *ids], capture_output=True, text=True,
                               check=False)
         if done.returncode != 0:
             last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"

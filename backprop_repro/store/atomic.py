@@ -17,7 +17,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from .errors import BadInput
+from backprop_repro.core.errors import BadInput
 
 __all__ = ["write_text", "write_bytes", "resolve_target", "distinct", "temp_beside", "temp_name", "kept_mode",
            "apply_mode", "WriteFailed"]

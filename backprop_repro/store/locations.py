@@ -1,7 +1,7 @@
 """Where the shipped data lives: a source checkout's top-level folders, or their copies in the package.
 
 The repository keeps ``expected_outputs/`` and ``benchmarks/`` at its top level; the wheel carries
-them as ``repro/expected_outputs`` and ``repro/benchmarks`` (pyproject.toml maps them). Run from a
+them as ``backprop_repro/expected_outputs`` and ``backprop_repro/benchmarks`` (pyproject.toml maps them). Run from a
 checkout (or an editable install) the top-level folders are used, so that ``pins update`` writes
 where the diff is reviewed; run from an installed package the shipped copies are used, read-only.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 
 __all__ = ["resource_dir", "checkout_root", "default_pins_dir"]
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]   # backprop_repro/
 
 
 def checkout_root():

@@ -35,8 +35,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import atomic
-from .errors import BadInput
+from backprop_repro.store import atomic
+from backprop_repro.core.errors import BadInput
 
 __all__ = ["output_set", "OWNED", "LOCK_NAME", "STAGING_PREFIX"]
 

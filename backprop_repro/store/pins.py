@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic, registry, values
-from .errors import BadInput
-from .policies import parse_policy, ulp_distance
+from backprop_repro.store import atomic
+from backprop_repro.core import registry, values
+from backprop_repro.core.errors import BadInput
+from backprop_repro.core.policies import parse_policy, ulp_distance
 
 __all__ = ["PIN_SCHEMA_VERSION", "Pin", "pin_path", "load_pin", "make_pin", "pin_text", "diff_pins",
            "orphaned_pins", "write_pin"]
@@ -79,7 +80,7 @@ def load_pin(pins_dir, example_id, fix=None):
         except (ValueError, TypeError) as exc:
             raise _bad(path, f"{key}.value", str(exc), fix) from None
         quantities[name] = {**record, "value": decoded}
-    from .schemas import validate
+    from backprop_repro.store.schemas import validate
 
     validate(data, "pin", path, fix)   # the published structure, after the specific checks above
     return Pin(example_id, path, data["provenance"], quantities)

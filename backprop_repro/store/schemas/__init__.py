@@ -4,7 +4,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import BadInput
+from backprop_repro.core.errors import BadInput
 
 __all__ = ["validate", "schema"]
 

@@ -1,0 +1,2 @@
+from .judge import *  # noqa: F401,F403
+from .judge import __all__  # noqa: F401
