@@ -88,3 +88,42 @@ def test_later_errors_that_follow_from_the_first_are_grouped_under_it():
     typo = cascade.add(6, "print(modle)", "NameError: name 'modle' is not defined")
     assert typo is not first and typo["cause"] == "error"
     assert [g["cell"] for g in first["grouped"]] == [2, 3, 4] and len(cascade.failures) == 3
+
+
+@pytest.mark.parametrize("error,needle", [
+    ("AttributeError: Axes.set() got an unexpected keyword argument 'axisbg'", "facecolor"),
+    ("AttributeError: Rectangle.set() got an unexpected keyword argument 'normed'", "density"),
+    ("TypeError: concat() got an unexpected keyword argument 'join_axes'", "reindex"),
+])
+def test_removed_keywords(error, needle):
+    cause, message = C.explain(error)
+    assert cause == "removed-api" and needle in message
+    assert C.explain(error.replace("'axisbg'", "'colour'").replace("'normed'", "'x'").replace("'join_axes'",
+                                                                                               "'y'"))[0] == "error"
+
+
+def test_the_failing_line_limits_what_a_cell_left_unbound():
+    traceback = ["\x1b[0;31m-----\x1b[0m", "Cell \x1b[0;32mIn[4], line 3\x1b[0m", "      1 import numpy as np"]
+    assert C.failing_line(traceback) == 3
+    assert C.failing_line(["<ipython-input-3-x> in <module>", "----> 2 import seaborn"]) == 2
+    assert C.failing_line(None) is None
+    source = "import numpy as np\nx = 1\ndf = pd.read_csv('gone.csv')\ny = df.x"
+    assert C.defined_names(source, 3) == {"df", "y"}          # np and x were bound before the failure
+    cascade = C.Cascade()
+    cascade.add(0, source, "FileNotFoundError: [Errno 2] No such file or directory: 'gone.csv'", traceback=traceback)
+    assert cascade.follows("NameError: name 'np' is not defined")[0] is None
+    assert cascade.follows("NameError: name 'y' is not defined")[0] is cascade.failures[0]
+
+
+def test_errors_in_cells_that_read_what_a_failed_cell_should_have_set_are_grouped():
+    cascade = C.Cascade()
+    first = cascade.add(3, "data = pd.read_csv('marathon.csv')", "FileNotFoundError: [Errno 2] No such file or "
+                        "directory: 'marathon.csv'")
+    assert cascade.add(5, "data['split'].mean()", "KeyError: 'split'") is first          # a stale frame read
+    assert first["grouped"][0]["why"] == "reads data, which that cell should have set"
+    assert cascade.add(6, "data = pd.read_csv('marathon.csv', sep=';')", "FileNotFoundError: [Errno 2] No such "
+                       "file or directory: 'marathon.csv'") is first                    # the same file again
+    other = cascade.add(7, "other = 1 / 0", "ZeroDivisionError: division by zero")     # reads nothing stale
+    assert other is not first
+    rebinds = cascade.add(8, "data = load()\ndata.x", "AttributeError: x")               # binds data itself first
+    assert rebinds is not first

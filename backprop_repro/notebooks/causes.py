@@ -59,6 +59,17 @@ PANDAS_REMOVED = {
     ("pandas", "Float64Index"): ("2.0", "pd.Index(values, dtype='float64')"),
 }
 
+#: keyword -> (library and release that removed it, replacement). Sources: matplotlib API changes for 2.2
+#: ("axisbg" removed; use facecolor) and 3.1 ("normed" removed from hist; use density), pandas 1.0.0 whatsnew
+#: (concat's join_axes removed) and 2.0.0 whatsnew ("squeeze" of read_csv, "line_terminator" of to_csv).
+KEYWORDS_REMOVED = {
+    "axisbg": ("matplotlib 2.2", "facecolor=..."),
+    "normed": ("matplotlib 3.1", "density=..."),
+    "join_axes": ("pandas 1.0", "reindex the result: pd.concat(...).reindex(index)"),
+    "squeeze": ("pandas 2.0", "read_csv(...).squeeze('columns')"),
+    "line_terminator": ("pandas 2.0", "lineterminator=..."),
+}
+
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
 _NO_ATTRIBUTE = re.compile(r"(?:module )?'([\w.]+)'(?: object)? has no attribute '(\w+)'")
@@ -66,6 +77,8 @@ _NUMPY_REMOVED = re.compile(r"`np\.(\w+)` was removed")
 _STYLE = re.compile(r"'(seaborn[\w-]*)' (?:is )?not (?:a valid package style|found in the style library)")
 _NO_FILE = re.compile(r"No such file or directory: '([^']+)'|^(\S+) not found\.?$")
 _NAME_ERROR = re.compile(r"name '(\w+)' is not defined")
+_KEYWORD = re.compile(r"(?:(\w[\w.]*)\(\) )?got an unexpected keyword argument '(\w+)'")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _split(error):
@@ -164,6 +177,12 @@ def explain(error, folder=None):
                 where = f"pd.{name}" if owner == "pandas" else f"{owner}.{name}"
                 return "removed-api", (f"{where} was removed in pandas {release} (pandas {_version('pandas') or '?'} "
                                        f"is installed): use {replacement}")
+    if ename in ("TypeError", "AttributeError"):
+        m = _KEYWORD.search(evalue)
+        if m and m.group(2) in KEYWORDS_REMOVED:
+            release, replacement = KEYWORDS_REMOVED[m.group(2)]
+            call = f"{m.group(1)}()" if m.group(1) else "the call"
+            return "removed-api", f"{release} removed the keyword {m.group(2)!r} ({call}): use {replacement}"
     if ename in ("OSError", "FileNotFoundError", "ValueError"):
         m = _STYLE.search(evalue)
         if m:
@@ -187,11 +206,37 @@ def explain_timeout(timeout):
                        f"look for a loop that never ends")
 
 
-def defined_names(source):
-    """The names a cell's code binds (assignments, imports, functions, classes); IPython magics ignored."""
-    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+def failing_line(traceback):
+    """The line of the cell's own code that raised, from the kernel's traceback lines (None if not found)."""
+    text = _ANSI.sub("", "\n".join(traceback or []))
+    m = re.search(r"Cell In\[\d*\], line (\d+)", text) or re.search(r"(?m)^-+> ?(\d+)", text)
+    return int(m.group(1)) if m else None
+
+
+def _tree(source):
+    # magics and shell lines blanked, not removed: line numbers stay those of the cell
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
+    return ast.parse("\n".join(lines))
+
+
+def used_names(source):
+    """The names a cell reads without binding them itself first (an approximation: any read of a name the cell
+    does not bind)."""
     try:
-        tree = ast.parse("\n".join(lines))
+        tree = _tree(source)
+    except SyntaxError:
+        return set()
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return loaded - defined_names(source)
+
+
+def defined_names(source, from_line=None):
+    """The names a cell's code binds (assignments, imports, functions, classes); IPython magics ignored. With
+    ``from_line``, only those bound by the statements that end on or after it (what a failure there left unbound)."""
+    try:
+        tree = _tree(source)
+        if from_line is not None:
+            tree = ast.Module(body=[node for node in tree.body if node.end_lineno >= from_line], type_ignores=[])
     except SyntaxError:         # not plain Python: fall back on 'name =' and 'import name' at line starts
         found = set(re.findall(r"(?m)^\s*([A-Za-z_]\w*)\s*=[^=]", source))
         found |= set(re.findall(r"(?m)^\s*import\s+(\w+)", source))
@@ -215,21 +260,32 @@ class Cascade:
         self.failures = []      # [{"cell", "error", "cause", "detail", "grouped": [{"cell", "error"}]}]
         self._undefined = {}    # name -> index into failures
         self._modules = {}      # missing top-level module -> index into failures
+        self._files = {}        # missing data file -> index into failures
 
-    def follows(self, error):
-        """The failure (dict) this error follows from, or None."""
+    def follows(self, error, source=""):
+        """(the failure (dict) this error follows from, why) or (None, None).
+
+        It follows when it is a NameError for a name a failed cell should have bound, the same missing module or
+        data file again, or any error in a cell that reads such a name (a frame the failed cell should have
+        reloaded, say)."""
         ename, evalue = _split(error)
         m = _NAME_ERROR.search(evalue) if ename == "NameError" else None
         if m and m.group(1) in self._undefined:
-            return self.failures[self._undefined[m.group(1)]]
+            return self.failures[self._undefined[m.group(1)]], f"{m.group(1)} is not defined"
         m = _NO_MODULE.search(evalue) if ename in ("ModuleNotFoundError", "ImportError") else None
         if m and m.group(1).split(".")[0] in self._modules:
-            return self.failures[self._modules[m.group(1).split(".")[0]]]
-        return None
+            return self.failures[self._modules[m.group(1).split(".")[0]]], "the same missing module"
+        m = _NO_FILE.search(evalue) if ename == "FileNotFoundError" else None
+        if m and (m.group(1) or m.group(2)) in self._files:
+            return self.failures[self._files[m.group(1) or m.group(2)]], "the same missing file"
+        stale = sorted(used_names(source) & set(self._undefined))
+        if stale:
+            return self.failures[self._undefined[stale[0]]], f"reads {stale[0]}, which that cell should have set"
+        return None, None
 
-    def add(self, cell, source, error, folder=None):
+    def add(self, cell, source, error, folder=None, traceback=None):
         """Record a cell that raises now: grouped under an earlier failure, or a new one; returns the failure."""
-        first = self.follows(error)
+        first, why = self.follows(error, source)
         if first is None:
             cause, detail = explain(error, folder)
             first = {"cell": cell, "error": error, "cause": cause, "detail": detail, "grouped": []}
@@ -237,9 +293,15 @@ class Cascade:
             m = _NO_MODULE.search(error)
             if m:
                 self._modules[m.group(1).split(".")[0]] = len(self.failures) - 1
+            ename, evalue = _split(error)
+            m = _NO_FILE.search(evalue) if ename == "FileNotFoundError" else None
+            if m:
+                self._files[m.group(1) or m.group(2)] = len(self.failures) - 1
+            line = failing_line(traceback)
         else:
-            first["grouped"].append({"cell": cell, "error": error})
+            first["grouped"].append({"cell": cell, "error": error, "why": why})
+            line = failing_line(traceback)
         index = self.failures.index(first)
-        for name in defined_names(source):     # what this cell should have defined is missing too
+        for name in defined_names(source, line):     # what this cell should have defined is missing too
             self._undefined.setdefault(name, index)
         return first

@@ -22,6 +22,11 @@ Per-cell control by tags or metadata (nbval's tags are honoured): ``nbval-ignore
 ``repro-ignore`` (outputs not compared, listed), ``nbval-skip`` / ``repro-skip`` (not executed),
 ``raises-exception`` (an error is expected), ``repro-random`` (numbers judged statistically even if the
 runs agree), and ``metadata.repro.rtol`` (a relative tolerance for the cell's numbers).
+
+Execution: the kernel is this interpreter's ipykernel (:func:`kernel_argv`), never a spec found by name; a
+notebook in another kernel language is ``not-run``; each cell's output is capped at ``OUTPUT_CAP`` characters;
+Ctrl-C or SIGTERM kills the kernel and propagates as KeyboardInterrupt. A crash is run once and explained
+(:mod:`.causes`: ``cause`` on the record, later errors that follow from it grouped under it).
 """
 
 import base64
@@ -416,7 +421,9 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
         stored_errors = [p for lab, kind, p in stored if kind == "error"]
         expects_error = "raises-exception" in tags
         if fresh_errors and not stored_errors and not expects_error:
-            failure = cascade.add(i, "".join(cell.get("source", "")), fresh_errors[0], folder)
+            traceback = next((o.get("traceback") for o in executed[0].cells[i].get("outputs", [])
+                              if o.get("output_type") == "error"), None)
+            failure = cascade.add(i, "".join(cell.get("source", "")), fresh_errors[0], folder, traceback)
             if failure["cell"] != i:
                 coverage.leave_out("no partner", cell_numbers(cell.get("outputs", [])))
                 continue   # follows from an earlier failure: listed under it, its missing outputs with it
