@@ -34,7 +34,9 @@ def run():
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import D001, REASONS, Claim, Mutation, Policy, Source  # noqa: E402
+from backprop_repro.core.spec import REASONS, Claim, Mutation, Policy, Source  # noqa: E402
+
+from ._documents import D001  # noqa: E402
 
 SOURCE = Source((D001,), "Activation functions in code",
                 "tanh, relu, linear, softmax (+ sigmoid, sound versions, large-input findings) on a fixed grid")

@@ -50,7 +50,9 @@ def run(seed=SEED, iterations=ITERATIONS):
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import D004, REASONS, Claim, Figure, Mutation, Policy, Source  # noqa: E402
+from backprop_repro.core.spec import REASONS, Claim, Figure, Mutation, Policy, Source  # noqa: E402
+
+from ._documents import D004  # noqa: E402
 
 from ..sweeps import SweepSpec  # noqa: E402
 

@@ -30,7 +30,9 @@ def run():
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import D004, REASONS, Claim, GradientProblem, Mutation, Policy, Source  # noqa: E402
+from backprop_repro.core.spec import REASONS, Claim, GradientProblem, Mutation, Policy, Source  # noqa: E402
+
+from ._documents import D004  # noqa: E402
 
 SOURCE = Source((D004,), "cells In [21] to In [31]", "3-1 sigmoid network, np.random.seed(1), 10000 iterations")
 POLICIES = (

@@ -38,7 +38,9 @@ def run():
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import D001, REASONS, Claim, Mutation, Policy, Source  # noqa: E402
+from backprop_repro.core.spec import REASONS, Claim, Mutation, Policy, Source  # noqa: E402
+
+from ._documents import D001  # noqa: E402
 
 from ..gradcheck import scale_free_error  # noqa: E402
 

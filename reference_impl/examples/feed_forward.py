@@ -30,7 +30,9 @@ def run():
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import D001, REASONS, Policy, Printed, Source  # noqa: E402
+from backprop_repro.core.spec import REASONS, Policy, Printed, Source  # noqa: E402
+
+from ._documents import D001  # noqa: E402
 
 SOURCE = Source((D001,), "Implementing feedforward propagation",
                 "worked 2-3-1 forward pass (the weights of the chapter's lost figures, docs/documents.md)")

@@ -67,7 +67,9 @@ def run():
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import D001, D002, D003, D004, Figure, Mutation, Policy, Source  # noqa: E402
+from backprop_repro.core.spec import Figure, Mutation, Policy, Source  # noqa: E402
+
+from ._documents import D001, D002, D003, D004  # noqa: E402
 
 SOURCE = Source((D001, D002, D003, D004),
                 "Gradient descent in code; Implementing backpropagation using the chain rule",

@@ -52,8 +52,10 @@ def run():
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import (D001, REASONS, Claim, Figure, GradientProblem, Mutation, Policy,  # noqa: E402
+from backprop_repro.core.spec import (REASONS, Claim, Figure, GradientProblem, Mutation, Policy,  # noqa: E402
                                       Printed, Source)
+
+from ._documents import D001  # noqa: E402
 
 _SECTION = "Understanding the impact of the learning rate"
 SOURCE = Source((D001,), _SECTION,

@@ -45,7 +45,9 @@ def run():
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import D001, REASONS, Claim, Mutation, Policy, Printed, Source  # noqa: E402
+from backprop_repro.core.spec import REASONS, Claim, Mutation, Policy, Printed, Source  # noqa: E402
+
+from ._documents import D001  # noqa: E402
 
 SOURCE = Source((D001,), "Loss functions in code",
                 "mse, mae, binary and categorical cross-entropy as the chapter codes them, and its formulas")

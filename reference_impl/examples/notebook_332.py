@@ -92,8 +92,10 @@ def run():
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import (D002, REASONS, Claim, Figure, GradientProblem, Mutation, Policy,  # noqa: E402
+from backprop_repro.core.spec import (REASONS, Claim, Figure, GradientProblem, Mutation, Policy,  # noqa: E402
                                       Printed, Source, printed_table)
+
+from ._documents import D002  # noqa: E402
 
 SOURCE = Source((D002,), "Training the Neural Network; Final Results",
                 "3-3-2 sigmoid network: the document's failing cell and the fix that reproduces its printout")

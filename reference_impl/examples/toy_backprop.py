@@ -37,8 +37,9 @@ def run():
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import (D000, D001, Claim, Figure, Mutation, Policy, Printed, Source,  # noqa: E402
-                                      printed_table)
+from backprop_repro.core.spec import Claim, Figure, Mutation, Policy, Printed, Source, printed_table  # noqa: E402
+
+from ._documents import D000, D001  # noqa: E402
 
 _SECTION = "Putting feedforward propagation and backpropagation together"
 SOURCE = Source((D000, D001), _SECTION, "2-3-1 network, 100 epochs of finite-difference gradient descent at lr 0.01")

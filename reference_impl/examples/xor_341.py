@@ -47,8 +47,10 @@ def run(seed=SEED):
 
 
 # --- declarations (backprop_repro.core.spec) -------------------------------------------------------------------
-from backprop_repro.core.spec import (D003, REASONS, Claim, GradientProblem, Mutation, Policy, Source,  # noqa: E402
+from backprop_repro.core.spec import (REASONS, Claim, GradientProblem, Mutation, Policy, Source,  # noqa: E402
                                       printed_table)
+
+from ._documents import D003  # noqa: E402
 
 from ..sweeps import SweepSpec  # noqa: E402
 
