@@ -26,7 +26,7 @@ CONTRACT_QUANTITIES = {
     "cavar_single_layer": ["initial_weights", "output", "final_weights"],
     "cavar_hidden_layer": ["initial_hidden_weights", "initial_output_weights", "errors", "final_output_weights",
                            "final_hidden_weights"],
-    "gradient_check": [f"{net}/{dtype}/{method}/{kind}" for net in ("231", "341", "332", "31", "11")
+    "gradient_check": [f"{net}/{dtype}/{method}/{kind}" for net in registry.gradient_problems(builtin_only=True)
                        for dtype in ("float64", "float32") for method in ("fd_chapter", "fd_central_vectorized")
                        for kind in ("error", "grade")],
 }

@@ -45,10 +45,13 @@ def test_catalogue_is_large_enough_and_unique():
 
 
 def test_reachability_follows_imports():
-    assert reachable_examples("reference_impl.examples.cavar_single_layer") == ["cavar_single_layer"]
+    assert "feed_forward" not in reachable_examples("reference_impl.examples.cavar_single_layer")
     assert "toy_backprop" in reachable_examples("reference_impl.finite_differences")
     assert "feed_forward" not in reachable_examples("reference_impl.finite_differences")
     assert {"chain_rule", "toy_backprop"} <= set(reachable_examples("reference_impl.examples._toy_network"))
+    # gradient_check reads every example's GRADIENT_PROBLEM through the registry: a change there reaches it
+    assert reachable_examples("reference_impl.examples.xor_341") == ["gradient_check", "xor_341"]
+    assert reachable_examples("reference_impl.examples.cavar_single_layer") == ["cavar_single_layer", "gradient_check"]
 
 
 def test_every_mutation_names_a_module_and_its_own_defaults_to_the_declaring_example():

@@ -109,8 +109,12 @@ def _modules(root, top):
     return found
 
 
-def _imports(name, path, known):
-    """The known modules that module ``name`` (source ``path``) imports, relative or absolute."""
+_REGISTRY = "backprop_repro.core.registry"
+
+
+def _imports(name, path, known, example_modules=()):
+    """The known modules that module ``name`` (source ``path``) imports, relative or absolute; a module that
+    imports the registry reads what every example declares (e.g. its gradient problem), so it reaches them all."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     found = set()
@@ -118,9 +122,14 @@ def _imports(name, path, known):
         if isinstance(node, ast.ImportFrom):
             base = package[:len(package) - node.level + 1] if node.level else []
             module = ".".join(base + ([node.module] if node.module else []))
-            found |= {m for m in [module] + [f"{module}.{a.name}" for a in node.names] if m in known}
+            names = [module] + [f"{module}.{a.name}" for a in node.names]
+            found |= {m for m in names if m in known}
+            if _REGISTRY in names:
+                found |= set(example_modules)
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name in known}
+            if any(a.name == _REGISTRY for a in node.names):
+                found |= set(example_modules)
     return found
 
 
@@ -133,7 +142,8 @@ def reachable_examples(module):
     known = {}
     for top in sorted(tops):
         known.update(_modules(_package_root(top), top))
-    graph = {name: _imports(name, path, known) for name, path in known.items()}
+    modules = [e.module_name for e in found.values()]
+    graph = {name: _imports(name, path, known, modules) for name, path in known.items()}
     reached = []
     for example in found.values():
         seen, todo = {example.module_name}, [example.module_name]
