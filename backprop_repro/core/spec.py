@@ -4,23 +4,23 @@ An example is one module, ``reference_impl/examples/<id>.py`` (or a module a thi
 names in the entry-point group ``backprop_repro.examples``). Its id is its module name (the entry
 point's name). Beside ``run() -> dict[str, value]`` it declares, at module level:
 
-==================  =====================================================================  ========
-name                what                                                                   required
-==================  =====================================================================  ========
-``SOURCE``          :class:`Source`: the documents (file names), section, one-line summary  yes
-``POLICIES``        tuple of :class:`Policy` (quantity pattern, policy, reason); first      yes
-                    ``fnmatch`` match decides
-``PRINTED``         tuple of :class:`Printed`: numbers and texts the document prints       no
-``CLAIMS``          tuple of :class:`Claim`: the document's prose claims with a predicate  no
-``FIGURES``         tuple of :class:`Figure`: line plots of quantities for the report      no
-``SWEEP``           a :class:`reference_impl.sweeps.SweepSpec` (a network by its layer       no
-                    sizes, trained over many seeds) when the example has one
-``GRADIENT_PROBLEM``  :class:`GradientProblem`: its network, parameters, inputs, targets   no
-                    (benchmarked and gradient-checked through the registry)
-``MUTATIONS``       tuple of :class:`Mutation`: the self-test's mutations of this module   no
-                    (or of a shared module it uses), declared beside the code they change
-``WARNINGS``        substrings of the RuntimeWarnings the document's code really raises     no
-==================  =====================================================================  ========
+====================  =======================================================================  ========
+name                  what                                                                     required
+====================  =======================================================================  ========
+``SOURCE``            :class:`Source`: the documents (file names), section, one-line summary   yes
+``POLICIES``          :class:`Policy` tuple (quantity pattern, policy, reason); the first      yes
+                      ``fnmatch`` match decides
+``PRINTED``           :class:`Printed` tuple: numbers and texts the document prints            no
+``CLAIMS``            :class:`Claim` tuple: the document's prose claims with a predicate       no
+``FIGURES``           :class:`Figure` tuple: line plots of quantities for the report           no
+``SWEEP``             :class:`reference_impl.sweeps.SweepSpec`: a network by its layer sizes,  no
+                      trained over many seeds
+``GRADIENT_PROBLEM``  :class:`GradientProblem`: its network, parameters, inputs, targets       no
+                      (benchmarked and gradient-checked through the registry)
+``MUTATIONS``         :class:`Mutation` tuple: the self-test's changes of this module (or of   no
+                      a shared module it imports), declared beside the code they change
+``WARNINGS``          substrings of the RuntimeWarnings the document's code really raises      no
+====================  =======================================================================  ========
 
 The registry namespaces claim and printed-value ids by the example id (``<id>:<name>``). Nothing
 outside the module names the example. This module imports nothing heavy: declaring an example
