@@ -12,7 +12,7 @@ MAX_FUNCTION = 60
 MAX_COMMAND = 40
 #: Functions over the limit in code that another piece of work (issue 18) is rewriting; an entry whose function is
 #: no longer over the limit fails the test below, so the list only shrinks.
-KNOWN_LONG = {"notebooks/judge.py:check_notebook", "notebooks/judge.py:_client", "notebooks/pair.py:compare_texts",
+KNOWN_LONG = {"notebooks/judge.py:check_notebook", "notebooks/pair.py:compare_texts",
               "notebooks/pair.py:compare_cell", "core/policies.py:compare"}
 
 

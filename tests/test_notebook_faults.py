@@ -162,14 +162,16 @@ def test_an_interrupt_while_a_kernel_runs_is_130_kernel_gone_folder_kept(tmp_pat
 # --- runaway output, other languages, the kernel, folders -----------------------------------------------------
 
 def test_output_is_capped_per_cell(tmp_path, monkeypatch):
-    monkeypatch.setattr(N, "OUTPUT_CAP", 200_000)
+    from backprop_repro.notebooks import kernel
+
+    monkeypatch.setattr(kernel, "OUTPUT_CAP", 200_000)
     path = notebook(tmp_path / "forever.ipynb", ("i = 0\nwhile True:\n    print(i, 'x' * 50)\n    i += 1",
                                                  [stdout("0\n")], {}), ("print(1)", [stdout("1\n")], {}))
     r = N.check_notebook(path, runs=1, timeout=3)
     assert r["verdict"] == "crashed" and r["cause"] == "timeout" and r["cells_capped"] == [0]
     assert r["cells_not_run"] == [1]
     fresh = "".join(p for _, kind, p in r["cells"][0]["fresh"] if kind == "text")
-    assert N.OUTPUT_CAP / 2 < len(fresh) <= N.OUTPUT_CAP + 200 and "dropped" in fresh
+    assert kernel.OUTPUT_CAP / 2 < len(fresh) <= kernel.OUTPUT_CAP + 200 and "dropped" in fresh
     assert any("more than 200,000 characters" in d["fresh"] for d in r["differences"])
 
 

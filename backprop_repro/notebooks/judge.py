@@ -24,7 +24,7 @@ Per-cell control by tags or metadata (nbval's tags are honoured): ``nbval-ignore
 runs agree), and ``metadata.repro.rtol`` (a relative tolerance for the cell's numbers).
 
 Execution: the kernel is this interpreter's ipykernel (:func:`kernel_argv`), never a spec found by name; a
-notebook in another kernel language is ``not-run``; each cell's output is capped at ``OUTPUT_CAP`` characters;
+notebook in another kernel language is ``not-run``; each cell's output is capped at ``kernel.OUTPUT_CAP`` characters;
 Ctrl-C or SIGTERM kills the kernel and propagates as KeyboardInterrupt. A crash is run once and explained
 (:mod:`.causes`: ``cause`` on the record, later errors that follow from it grouped under it).
 """
@@ -201,120 +201,22 @@ def find_notebooks(paths, notes=None):
     return found
 
 
-#: Text a cell may print before the rest is dropped (a notebook that prints forever must not fill the tool's memory).
-OUTPUT_CAP = 10_000_000
 _SKIP = {"nbval-skip", "repro-skip"}
 
 
 def kernel_argv():
-    """The kernel command: ipykernel of the interpreter this tool runs in, never a 'python3' spec found by name
-    (one on JUPYTER_PATH could be another Python)."""
+    """The kernel command (:mod:`.kernel`): this interpreter's ipykernel, never a spec found by name."""
     import sys
 
     return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
-def _client(work, path, timeout):
-    """A NotebookClient on a kernel of this interpreter, with output capped per cell and no signal handlers of its
-    own (Ctrl-C and SIGTERM reach us as KeyboardInterrupt; :func:`execute` then kills the kernel)."""
-    import contextlib
-    import sys
-
-    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-
-    class OwnPython(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name):
-            return KernelSpec(argv=kernel_argv(), name=kernel_name, display_name=f"Python ({sys.executable})",
-                              language="python", resource_dir=str(Path(sys.executable).parent))
-
-    class Client(NotebookClient):
-        current = None          # index of the cell running now (the one a timeout stopped)
-        capped = None           # {cell index: characters dropped}
-
-        async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
-            self.current = cell_index
-            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
-
-        def output(self, outs, msg, display_id, cell_index):
-            content = msg.get("content", {})
-            size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in (content.get("data") or {}).values())
-            used = self._used.get(cell_index, 0)
-            self._used[cell_index] = used + size
-            if used + size > OUTPUT_CAP:
-                room = OUTPUT_CAP - used
-                if room > 0 and msg.get("msg_type") == "stream":    # keep a stream up to the cap exactly
-                    self._append(outs, {**msg, "content": {**content, "text": str(content.get("text", ""))[:room]}},
-                                 display_id, cell_index)
-                if cell_index not in self.capped:
-                    outs.append(_note_output(f"[backprop-repro: output beyond {OUTPUT_CAP:,} characters dropped]"))
-                self.capped[cell_index] = self.capped.get(cell_index, 0) + size - max(room, 0)
-                return None
-            return self._append(outs, msg, display_id, cell_index)
-
-        def _append(self, outs, msg, display_id, cell_index):
-            out = super().output(outs, msg, display_id, cell_index)
-            if (out is not None and out.get("output_type") == "stream" and len(outs) >= 2 and outs[-2] is not out
-                    and outs[-2].get("output_type") == "stream" and outs[-2].get("name") == out.get("name")):
-                outs[-2]["text"] += outs.pop()["text"]     # one output per stretch of a stream, not one per message
-            return out
-
-        @contextlib.asynccontextmanager
-        async def async_setup_kernel(self, **kwargs):   # nbclient's, without its SIGINT/SIGTERM handlers
-            if not self.km.has_kernel:
-                await self.async_start_new_kernel(**kwargs)
-            if self.kc is None:
-                await self.async_start_new_kernel_client()
-            try:
-                yield
-            finally:
-                await self._async_cleanup_kernel()
-
-    km = AsyncKernelManager(kernel_name="backprop-repro", kernel_spec_manager=OwnPython())
-    client = Client(work, km=km, timeout_func=lambda cell: timeout, allow_errors=True,
-                    resources={"metadata": {"path": str(Path(path).resolve().parent)}})
-    client._used, client.capped = {}, {}
-    return client
-
-
-def _note_output(text):
-    import nbformat
-
-    return nbformat.v4.new_output("stream", name="stderr", text=text + "\n")
-
-
-def _kill_kernel(client, km):
-    """Stop the kernel of an interrupted run now (its process and connection files); never raises."""
-    try:
-        process = getattr(getattr(km, "provisioner", None), "process", None)
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait(5)
-    except Exception:   # noqa: BLE001 - already gone
-        pass
-    try:
-        if client.kc is not None:
-            client.kc.stop_channels()
-    except Exception:   # noqa: BLE001
-        pass
-    try:
-        km.cleanup_connection_file()
-        km.cleanup_ipc_files()
-    except Exception:   # noqa: BLE001
-        pass
-
-
 def execute(nb, path, timeout):
-    """Execute a copy of ``nb`` in ``path``'s folder; returns (executed notebook, crash or None, seconds).
-
-    ``crash`` is None or {"cause", "detail", "cell"} (a timeout or a dead kernel); cells whose output passed
-    OUTPUT_CAP end with a note and are listed in ``work.metadata["backprop_repro_capped"]``."""
+    """Execute a copy of ``nb`` in ``path``'s folder (:func:`.kernel.run`); returns (executed notebook, crash or
+    None, seconds)."""
     import copy
 
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    from .causes import explain_timeout
+    from .kernel import run     # nbclient is imported only when a notebook runs: the parser stays cheap
 
     work = copy.deepcopy(nb)
     for cell in work.cells:
@@ -322,28 +224,9 @@ def execute(nb, path, timeout):
             cell["outputs"] = []
             if _tags(cell) & _SKIP:
                 cell["source"] = ""
-    client = _client(work, path, timeout)
-    km = client.km
-    start = time.perf_counter()
-    crash = None
-    import subprocess
-
-    try:   # the kernel's own log lines (transport warnings, its interrupt traceback) are not ours to print
-        client.execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except CellTimeoutError:
-        cause, detail = explain_timeout(timeout)
-        crash = {"cause": cause, "detail": detail, "cell": client.current}
-    except DeadKernelError as exc:
-        crash = {"cause": "error", "detail": f"the kernel died ({exc})", "cell": client.current}
-    except BaseException:
-        _kill_kernel(client, km)
-        raise
-    finally:
-        if km.has_kernel:       # a timeout or a dead kernel: nothing may outlive the run
-            _kill_kernel(client, km)
-    work.metadata["backprop_repro_capped"] = dict(client.capped)
+    crash, seconds = run(work, path, timeout)
     _clean_outputs(work)
-    return work, crash, time.perf_counter() - start
+    return work, crash, seconds
 
 
 STAT_RUNS = 5   # fresh runs in all for a notebook whose numbers change between runs (t bound 17 instead of 10,050)
@@ -358,6 +241,47 @@ def _runs_differ(executed, code_cells, patterns):
         if len(seen) > 1:
             return True
     return False
+
+
+def _execute_runs(nb, path, timeout, runs, stat_runs, code_cells, patterns):
+    """(executed notebooks, crash or None, seconds): ``runs`` runs, more up to ``stat_runs`` when numbers vary or a
+    cell is tagged repro-random; a notebook that crashes or raises anew runs once (a crash says it in one run)."""
+    executed, crash, seconds = [], None, 0.0
+    for _ in range(max(1, runs)):
+        work, crash, sec = execute(nb, path, timeout)
+        executed.append(work)
+        seconds += sec
+        if crash or _raises_now(work, code_cells):
+            return executed, crash, seconds
+    random_tagged = any("repro-random" in _tags(c) for _, c in code_cells)
+    if len(executed) >= 2 and (random_tagged or _runs_differ(executed, code_cells, patterns)):
+        while len(executed) < stat_runs and not crash:
+            work, crash, sec = execute(nb, path, timeout)
+            executed.append(work)
+            seconds += sec
+    return executed, crash, seconds
+
+
+def _failures(differences, cascade, executed, crash, not_run_cells):
+    """(cause, its detail, cells whose output was capped): the notebook's cause, the later cells grouped under each
+    failure named in its difference, a difference for each capped cell."""
+    for failure in cascade.failures:
+        if failure["grouped"]:
+            d = next(d for d in differences if d.kind == "error" and d.cell == failure["cell"])
+            d.explanation += (f"; {len(failure['grouped'])} later cell(s) fail because of it: "
+                              + ", ".join(f"cell {g['cell']} ({g['error'][:80]})" for g in failure["grouped"]))
+    capped = sorted({i for run in executed for i in run.metadata.get("backprop_repro_capped", {})})
+    cap = executed[0].metadata.get("backprop_repro_cap", 0)
+    for i in capped:
+        differences.append(Difference(i, "output", "text", "", f"more than {cap:,} characters",
+                                      f"the cell printed more than {cap:,} characters; the rest was dropped"))
+    if crash:
+        return crash["cause"], crash["detail"] + (
+            f" (cell {crash['cell']}; the {len(not_run_cells)} code cell(s) after it did not run)"
+            if crash.get("cell") is not None else ""), capped
+    if cascade.failures:
+        return cascade.failures[0]["cause"], cascade.failures[0]["detail"], capped
+    return None, None, capped
 
 
 def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, images=None, stat_runs=STAT_RUNS):
@@ -376,20 +300,7 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     if language.lower() != "python":
         return _not_run(path, f"its kernel's language is {language}, not Python: this tool runs notebooks in a "
                               f"Python kernel only")
-    executed, crash, seconds = [], None, 0.0
-    for _ in range(max(1, runs)):
-        work, crash, sec = execute(nb, path, timeout)
-        executed.append(work)
-        seconds += sec
-        if crash or _raises_now(work, code_cells):
-            break                  # a crash says what it says in one run: no more runs for it
-    random_tagged = any("repro-random" in _tags(c) for _, c in code_cells)
-    crashed = bool(crash) or _raises_now(executed[-1], code_cells)
-    if not crashed and len(executed) >= 2 and (random_tagged or _runs_differ(executed, code_cells, patterns)):
-        while len(executed) < stat_runs and not crash:
-            work, crash, sec = execute(nb, path, timeout)
-            executed.append(work)
-            seconds += sec
+    executed, crash, seconds = _execute_runs(nb, path, timeout, runs, stat_runs, code_cells, patterns)
     folder = str(Path(path).resolve().parent)
     cascade = Cascade()
     stopped_at = crash["cell"] if crash and crash.get("cell") is not None else None
@@ -445,23 +356,7 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
         rows += number_rows
         coverage.add(cell_coverage)
     compare_seconds = time.perf_counter() - compare_start
-    for failure in cascade.failures:
-        if failure["grouped"]:
-            d = next(d for d in differences if d.kind == "error" and d.cell == failure["cell"])
-            d.explanation += (f"; {len(failure['grouped'])} later cell(s) fail because of it: "
-                              + ", ".join(f"cell {g['cell']} ({g['error'][:80]})" for g in failure["grouped"]))
-    capped = sorted({i for run in executed for i in run.metadata.get("backprop_repro_capped", {})})
-    for i in capped:
-        differences.append(Difference(i, "output", "text", "", f"more than {OUTPUT_CAP:,} characters",
-                                      f"the cell printed more than {OUTPUT_CAP:,} characters; the rest was dropped"))
-    if crash:
-        cause, cause_detail = crash["cause"], crash["detail"] + (
-            f" (cell {crash['cell']}; the {len(not_run_cells)} code cell(s) after it did not run)"
-            if crash.get("cell") is not None else "")
-    elif cascade.failures:
-        cause, cause_detail = cascade.failures[0]["cause"], cascade.failures[0]["detail"]
-    else:
-        cause = cause_detail = None
+    cause, cause_detail, capped = _failures(differences, cascade, executed, crash, not_run_cells)
     failing_kinds = {"numeric", "text", "error", "missing", "added"} | ({"rounding"} if strict_digits else set())
     image_fail = any(d.kind == "image" and ((images is not None and "beyond --images" in d.explanation)
                                             or d.stored == "unreadable image") for d in differences)
