@@ -20,14 +20,14 @@ import signal  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from backprop_repro import __version__  # noqa: E402
-from backprop_repro.cli import bench, check, common, compare, drift, notebook, pins, report, selftest, sweep  # noqa: E402
+from backprop_repro.cli import bench, check, common, compare, drift, history, notebook, pins, report, selftest, sweep  # noqa: E402
 from backprop_repro.cli import list as list_command  # noqa: E402
 from backprop_repro.core.errors import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REGRESSION,  # noqa: E402
                                         BadInput, RunFailed)
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (list_command, check, pins, bench, sweep, report, compare, drift, selftest, notebook)
+COMMANDS = (list_command, check, pins, bench, sweep, report, compare, drift, selftest, notebook, history)
 
 DESCRIPTION = """\
 Reproduce the classic from-scratch NumPy backprop examples: run them, compare

@@ -50,6 +50,8 @@ OWNED = {
     "drift": ("cpu_drift.csv", "cpu_drift.html", "cpu_drift.json"),
     "selftest": ("selftest.json",),
     "notebook": ("notebooks.json", "notebook_numbers.csv", "notebooks.html"),
+    "history": ("history.csv", "history.html"),
+    "bisect": ("bisect.json",),
 }
 
 LOCK_NAME = ".backprop-repro.lock"

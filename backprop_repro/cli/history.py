@@ -1,0 +1,114 @@
+"""``backprop-repro history``: records kept in an SQLite history (``add``), read back as each quantity's runs per
+environment fingerprint in commit order (``show``), and the commit that moved a quantity's bits (``bisect``)."""
+
+import json
+
+from backprop_repro.cli import common
+
+HELP = "history across commits and machines: add, show, bisect"
+_DB_HELP = "the history database (default reports/history.sqlite under the working directory)"
+
+
+def add_parser(sub):
+    p = sub.add_parser("history", help=HELP, description=(
+        "Keep verdict records in an SQLite history at full precision, keyed by commit, date, environment fingerprint "
+        "and command; show each quantity's runs over commits and where its bits changed; bisect to the commit that "
+        "moved them."))
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add records (idempotent)", description=(
+        "Add results.json / sweep-<id>.json records to the history; a record already there adds nothing."))
+    add.add_argument("results", nargs="+", metavar="RESULTS",
+                     help="record files, folders holding them (searched below), or glob patterns")
+    add.add_argument("--db", default=None, metavar="PATH", help=_DB_HELP)
+    add.set_defaults(func=run_add)
+    show = actions.add_parser("show", help="history.csv and history.html", description=(
+        "For each quantity and fingerprint: its runs in commit order, bit-identical to the previous run or not, the "
+        "largest ULP distance to it; write history.csv and history.html to --out; one line per quantity whose bits "
+        "changed."))
+    show.add_argument("quantities", nargs="*", metavar="ID|ID:QUANTITY", help="what to show (default: everything)")
+    show.add_argument("--db", default=None, metavar="PATH", help=_DB_HELP)
+    common.add_out(show)
+    show.set_defaults(func=run_show)
+    _add_bisect(actions)
+
+
+def _add_bisect(actions):
+    b = actions.add_parser("bisect", help="first commit that moved the bits", description=(
+        "Find the first commit between --good and --bad at which the example's values (or one quantity's) stop "
+        "being bit-identical to those at --good, on this machine: each probed commit runs its own check in a "
+        "temporary git worktree; the checkout is left as it was. Exit 0 when found, 1 when nothing changed."))
+    b.add_argument("target", metavar="ID[:QUANTITY]", help="an example id, or one of its quantities")
+    b.add_argument("--good", required=True, metavar="REV", help="a commit whose values are the reference")
+    b.add_argument("--bad", required=True, metavar="REV", help="a later commit whose values differ")
+    b.add_argument("--repo", default=".", metavar="DIR", help="the git checkout (default: the working directory)")
+    b.add_argument("--db", default=None, metavar="PATH", help=_DB_HELP + "; every probe is added to it")
+    common.add_out(b)
+    common.add_quiet(b)
+    b.set_defaults(func=run_bisect)
+
+
+def _db(args):
+    from backprop_repro.history.store import DEFAULT_DB
+
+    return args.db or DEFAULT_DB
+
+
+def run_add(args):
+    from backprop_repro.core import record
+    from backprop_repro.history import store
+
+    paths = store.expand(args.results)
+    added = store.add_records(paths, _db(args))
+    print(f"history {_db(args)}: added {len(added)} of {len(paths)} records "
+          f"({len(paths) - len(added)} already there)")
+    return record.build("history", payload={"added": len(added), "records": len(paths)})
+
+
+def run_show(args):
+    from backprop_repro.core import record
+    from backprop_repro.history import show, store
+    from backprop_repro.render import history as render
+    from backprop_repro.store.outputs import OWNED, output_set
+
+    out = common.writable_dir(args.out, "--out")
+    con = store.connect(_db(args))
+    try:
+        result = show.history(con, args.quantities)
+    finally:
+        con.close()
+    with output_set(out, OWNED["history"]) as staging:
+        render.write_history(result, staging)
+    for line in render.console_lines(result):
+        print(line)
+    print(f"wrote {out / 'history.csv'} and {out / 'history.html'}")
+    # a change of bits in the history is information, not a verdict on this run: no failing observation
+    return record.build("history", payload={"rows": len(result["rows"]), "changed": len(result["changes"])})
+
+
+def run_bisect(args):
+    from backprop_repro.core import record
+    from backprop_repro.core.errors import BadInput
+    from backprop_repro.core.record import Kind, Observation, Status
+    from backprop_repro.history import bisect, store
+    from backprop_repro.render import history as render
+    from backprop_repro.store import atomic
+    from backprop_repro.store.outputs import OWNED, output_set
+
+    out = common.writable_dir(args.out, "--out")
+    store.connect(_db(args), create=True).close()   # a bad --db is bad input before any commit runs
+
+    def keep(path, commit):
+        try:
+            store.add_records([path], _db(args), repo=args.repo)
+        except BadInput as exc:   # an old commit's record this version cannot read: the bisection goes on
+            common.say(f"note: {commit[:10]} not added to the history: {exc}")
+
+    payload = bisect.bisect(args.repo, args.target, args.good, args.bad, on_record=keep,
+                            progress=common.Progress(0, "bisect", args.quiet))
+    with output_set(out, OWNED["bisect"]) as staging:
+        atomic.write_text(staging / "bisect.json", json.dumps(payload, indent=1) + "\n")
+    for line in render.bisect_lines(payload):
+        print(line)
+    print(f"wrote {out / 'bisect.json'}")
+    status = Status.PASS if payload["changed"] else Status.FAIL   # exit 1: nothing changed between the two
+    return record.build("history", [Observation(Kind.QUANTITY, args.target, status, note="bisect")], payload=payload)

@@ -1,0 +1,313 @@
+"""The history database: verdict records (results.json, sweep-<id>.json) kept in SQLite at full precision.
+
+Schema version 1 (``PRAGMA user_version`` = 1, ``PRAGMA application_id`` = 0x42505248 "BPRH", and the same in the
+``schema_version`` table; documented in reports/README.md):
+
+- ``fingerprints``: one row per environment fingerprint, a stable hash (:func:`fingerprint`) and its fields
+  (os, cpu, simd targets in force, blas library and kernel, python, numpy);
+- ``commits``: commit hash, its committer date and subject when git could tell (they order the history);
+- ``runs``: one row per record: commit, date (``environment.created``), fingerprint, command, the record's
+  digest (sha256 of its canonical JSON), strict, exit status, source file, time added, the full environment.
+  Unique on (commit, date, fingerprint, command, digest): adding a record that is already there adds nothing;
+- ``quantities``: every quantity's actual value: dtype, shape (JSON), the elements as little-endian bytes of that
+  dtype (exact bits), or the text of a text value; its policy and check status;
+- ``sweeps``: a sweep entry of a record as JSON;
+- the view ``history``: one row per quantity, fingerprint and commit (the latest run there) with
+  ``bit_identical_to_previous``, as history.csv has them.
+
+Writes are one ``BEGIN IMMEDIATE`` transaction under a busy timeout, so concurrent adds wait for each other.
+"""
+
+import glob
+import hashlib
+import json
+import re
+import sqlite3
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from backprop_repro.core.errors import BadInput
+from backprop_repro.store.locations import checkout_root
+from backprop_repro.store.results import load_results
+
+__all__ = ["SCHEMA_VERSION", "APPLICATION_ID", "DEFAULT_DB", "connect", "fingerprint", "expand", "add_records",
+           "encode_value", "decode_value", "record_rows"]
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x42505248   # "BPRH": tells our database from any other SQLite file
+DEFAULT_DB = "reports/history.sqlite"
+BUSY_TIMEOUT = 120.0          # seconds a writer waits for another one (concurrent adds, CI)
+RECORD_NAMES = ("results.json", "sweep-*.json")
+FINGERPRINT_FIELDS = ("os", "cpu", "simd", "blas", "python", "numpy")
+
+_SCHEMA = [
+    "CREATE TABLE schema_version (version INTEGER NOT NULL, name TEXT NOT NULL)",
+    "CREATE TABLE fingerprints (fingerprint TEXT PRIMARY KEY, os TEXT, cpu TEXT, simd TEXT, blas TEXT, python TEXT, "
+    "numpy TEXT)",
+    "CREATE TABLE commits (git_commit TEXT PRIMARY KEY, committed TEXT, subject TEXT)",
+    "CREATE TABLE runs (run_id INTEGER PRIMARY KEY, git_commit TEXT NOT NULL, created TEXT NOT NULL, "
+    "fingerprint TEXT NOT NULL REFERENCES fingerprints, command TEXT NOT NULL, digest TEXT NOT NULL, strict INTEGER, "
+    "exit_status INTEGER, source TEXT, added TEXT NOT NULL, environment TEXT NOT NULL, "
+    "UNIQUE (git_commit, created, fingerprint, command, digest))",
+    "CREATE TABLE quantities (run_id INTEGER NOT NULL REFERENCES runs, example TEXT NOT NULL, quantity TEXT NOT NULL, "
+    "dtype TEXT NOT NULL, shape TEXT NOT NULL, value BLOB, text TEXT, policy TEXT, status TEXT, "
+    "PRIMARY KEY (run_id, example, quantity))",
+    "CREATE TABLE sweeps (run_id INTEGER NOT NULL REFERENCES runs, example TEXT NOT NULL, entry TEXT NOT NULL, "
+    "PRIMARY KEY (run_id, example))",
+    # commits in order of their committer date (else the first date a run of them was made), then by hash
+    """CREATE VIEW history AS
+WITH commit_order AS (
+  SELECT r.git_commit, COALESCE(c.committed, MIN(r.created)) AS commit_key
+  FROM runs r LEFT JOIN commits c ON c.git_commit = r.git_commit GROUP BY r.git_commit),
+latest AS (
+  SELECT q.example, q.quantity, r.fingerprint, r.git_commit, r.created, q.dtype, q.shape, q.value, q.text, o.commit_key,
+         ROW_NUMBER() OVER (PARTITION BY q.example, q.quantity, r.fingerprint, r.git_commit
+                            ORDER BY r.created DESC, r.run_id DESC) AS k
+  FROM quantities q JOIN runs r ON r.run_id = q.run_id JOIN commit_order o ON o.git_commit = r.git_commit)
+SELECT example || ':' || quantity AS quantity, fingerprint, git_commit AS "commit", created AS date,
+  CASE WHEN LAG(git_commit) OVER w IS NULL THEN NULL
+       WHEN dtype IS LAG(dtype) OVER w AND shape IS LAG(shape) OVER w AND value IS LAG(value) OVER w
+            AND text IS LAG(text) OVER w THEN 'true' ELSE 'false' END AS bit_identical_to_previous
+FROM latest WHERE k = 1
+WINDOW w AS (PARTITION BY example, quantity, fingerprint ORDER BY commit_key, git_commit)
+ORDER BY example, quantity, fingerprint, commit_key, git_commit""",
+]
+
+
+def _bad_db(path, why):
+    return BadInput(f"--db {path}: {why}; pass --db a history database written by `backprop-repro history add` "
+                    f"(or a new file name)")
+
+
+def connect(path, create=False):
+    """An open connection to the history at ``path`` (autocommit mode; writers use ``BEGIN IMMEDIATE``), its schema
+    checked; with ``create`` a missing or empty file gets the schema. BadInput (one line naming the file) for a file
+    that is not SQLite, SQLite without our schema, or another schema version."""
+    path = Path(path)
+    if not create and not path.is_file():
+        raise BadInput(f"--db {path}: no history database there; run `backprop-repro history add RESULTS --db {path}` "
+                       f"first")
+    try:
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            con = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None)
+        else:
+            con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT,
+                                  isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise _bad_db(path, f"cannot open it ({exc})") from None
+    try:
+        _check_schema(con, path, create)
+    except sqlite3.DatabaseError as exc:
+        con.close()
+        raise _bad_db(path, f"not a readable SQLite database ({exc})") from None
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _check_schema(con, path, create):
+    if create:
+        con.execute("BEGIN IMMEDIATE")   # two processes creating the file at once: one makes the schema
+    try:
+        app, version = (con.execute(f"PRAGMA {p}").fetchone()[0] for p in ("application_id", "user_version"))
+        tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if create and app == 0 and version == 0 and tables == 0:
+            for statement in _SCHEMA:
+                con.execute(statement)
+            con.execute("INSERT INTO schema_version VALUES (?, 'backprop-repro history')", (SCHEMA_VERSION,))
+            con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif app != APPLICATION_ID:
+            raise _bad_db(path, f"an SQLite database without the history schema ({tables} schema objects, "
+                                f"application_id {app})")
+        elif version != SCHEMA_VERSION:
+            raise _bad_db(path, f"history schema_version {version}, this tool reads {SCHEMA_VERSION}")
+    finally:
+        if create:
+            con.execute("COMMIT")
+
+
+def _os(env):
+    """The operating system as it matters for numbers: a Linux kernel release is dropped (libc stays)."""
+    platform = env.get("platform") or ""
+    if env.get("system") == "Linux" or platform.startswith("Linux-"):
+        libc = platform.split("-with-", 1)[1] if "-with-" in platform else ""
+        return " ".join(p for p in ("Linux", env.get("machine") or "", libc) if p)
+    return platform or env.get("system") or "unknown"
+
+
+def fingerprint(env):
+    """``(hash, fields)`` of an environment: os, cpu, the SIMD targets in force, the BLAS library and kernel, Python,
+    NumPy. The hash is the first 12 hex digits of the sha256 of the fields' canonical JSON (stable across runs)."""
+    simd = env.get("simd_targets", env.get("simd")) or []
+    blas = " ".join(str(b) for b in (env.get("blas"), env.get("blas_core")) if b)
+    fields = {"os": _os(env), "cpu": env.get("cpu") or "unknown", "simd": " ".join(map(str, simd)),
+              "blas": blas or "unknown", "python": env.get("python") or "unknown",
+              "numpy": env.get("numpy") or "unknown"}
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+    return digest, fields
+
+
+def _is_pattern(text):
+    return any(c in text for c in "*?[")
+
+
+def expand(patterns):
+    """Record files from paths, folders (every results.json and sweep-<id>.json below them) and glob patterns (the
+    .json files and folders they match), in order, without repeats. BadInput for a missing path, a folder without
+    records or no record at all."""
+    found = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern, recursive=True)) if _is_pattern(pattern) else [pattern]
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                inside = sorted({p for name in RECORD_NAMES for p in path.rglob(name) if p.is_file()})
+                if not inside and not _is_pattern(pattern):
+                    raise BadInput(f"{path}: no results.json or sweep-<id>.json in this folder; pass a record "
+                                   f"written by `backprop-repro check` or `sweep`")
+                found += inside
+            elif path.is_file() and (path.suffix == ".json" or not _is_pattern(pattern)):   # a pattern's JSON only
+                found.append(path)
+            elif not _is_pattern(pattern):
+                raise BadInput(f"{path}: no such file or folder; pass results.json files, folders holding them or "
+                               f"glob patterns")
+    unique = list(dict.fromkeys(found))
+    if not unique:
+        raise BadInput(f"{' '.join(patterns)}: matched no record; pass results.json files, folders holding them or "
+                       f"glob patterns")
+    return unique
+
+
+def encode_value(actual, dtype, shape):
+    """``(blob, text)`` of a quantity's actual value: little-endian bytes of ``dtype`` (JSON's null, a non-finite
+    float, becomes NaN), or the text of a text value; (None, None) when there is no value."""
+    if actual is None or dtype is None:
+        return None, None
+    if dtype == "str":
+        return None, actual if isinstance(actual, str) else json.dumps(actual)
+    array = np.array(actual, dtype=np.dtype(dtype).newbyteorder("<"))
+    if list(array.shape) != list(shape or []):
+        array = array.reshape(shape)
+    return array.tobytes(), None
+
+
+def decode_value(blob, text, dtype, shape):
+    """The inverse of :func:`encode_value`: a NumPy array of native byte order, or the text."""
+    if dtype == "str" or blob is None:
+        return text
+    array = np.frombuffer(blob, dtype=np.dtype(dtype).newbyteorder("<")).reshape(json.loads(shape))
+    return array.astype(np.dtype(dtype))
+
+
+def record_rows(record):
+    """``[(example, quantity, dtype, shape_json, blob, text, policy, status)]`` of a record's quantities that have a
+    value; BadInput-free: a value that does not fit its dtype raises ValueError."""
+    rows = []
+    for r in record.get("results", []):
+        blob, text = encode_value(r.get("actual"), r.get("dtype"), r.get("shape"))
+        if blob is None and text is None:
+            continue
+        rows.append((r["example"], r["quantity"], r["dtype"], json.dumps(list(r.get("shape") or [])), blob, text,
+                     r.get("policy"), r.get("status")))
+    return rows
+
+
+def _command(path, record):
+    if Path(path).name.startswith("sweep-") or (record.get("sweeps") and not record.get("results")):
+        return "sweep"
+    return "check"
+
+
+def _digest(record):
+    return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _prepared(path):
+    """A record file read, validated and turned into the rows it adds (BadInput naming the file)."""
+    record = load_results(path)
+    env = record["environment"]
+    commit, created = env.get("git_commit"), env.get("created")
+    if not commit or not created:
+        raise BadInput(f"{path}: its environment has no git_commit or created date; regenerate it with "
+                       f"`backprop-repro check`")
+    try:
+        rows = record_rows(record)
+    except (ValueError, TypeError) as exc:
+        raise BadInput(f"{path}: a quantity's value does not fit its dtype and shape ({exc}); regenerate it with "
+                       f"`backprop-repro check`") from None
+    fp, fields = fingerprint(env)
+    sweeps = [(s.get("example", ""), json.dumps(s, sort_keys=True)) for s in record.get("sweeps") or []]
+    return {"path": str(path), "commit": commit, "created": created, "fingerprint": fp, "fields": fields,
+            "command": _command(path, record), "digest": _digest(record), "strict": record.get("strict"),
+            "exit_status": record.get("exit_status"), "environment": json.dumps(env, sort_keys=True),
+            "rows": rows, "sweeps": sweeps}
+
+
+def commit_info(commit, repo="."):
+    """``(committer date ISO-8601, subject)`` of ``commit`` in the git checkout ``repo``, or (None, None)."""
+    if not re.fullmatch(r"[0-9a-fA-F]{7,64}", commit or ""):
+        return None, None
+    try:
+        out = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%cI%n%s", commit, "--"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    lines = out.stdout.splitlines()
+    if out.returncode != 0 or not lines:
+        return None, None
+    try:   # in UTC, as `created` is: the two sort together as text
+        date = datetime.fromisoformat(lines[0]).astimezone(timezone.utc).isoformat(timespec="seconds")
+    except ValueError:
+        return None, None
+    return date, lines[1] if len(lines) > 1 else ""
+
+
+def add_records(paths, db, repo="."):
+    """Add the records at ``paths`` to the history ``db`` in one transaction (all or none); the ids of the runs
+    added (a record already there adds nothing). Commit dates come from the git checkout ``repo`` when it knows
+    them, else from the checkout this package runs from."""
+    prepared = [_prepared(p) for p in paths]          # every file read and checked before anything is written
+    repos = [repo] + [r for r in [checkout_root()] if r is not None]
+    infos = {c: next((i for i in map(lambda r: commit_info(c, r), repos) if i[0]), (None, None))
+             for c in dict.fromkeys(p["commit"] for p in prepared)}
+    con = connect(db, create=True)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            added = [run_id for p in prepared if (run_id := _insert(con, p, infos[p["commit"]])) is not None]
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    except sqlite3.DatabaseError as exc:
+        raise _bad_db(db, f"cannot write to it ({exc})") from None
+    finally:
+        con.close()
+    return added
+
+
+def _insert(con, p, info):
+    committed, subject = info
+    con.execute("INSERT OR IGNORE INTO fingerprints VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (p["fingerprint"], *(p["fields"][k] for k in FINGERPRINT_FIELDS)))
+    con.execute("INSERT OR IGNORE INTO commits VALUES (?, ?, ?)", (p["commit"], committed, subject))
+    if committed:
+        con.execute("UPDATE commits SET committed = ?, subject = ? WHERE git_commit = ? AND committed IS NULL",
+                    (committed, subject, p["commit"]))
+    cursor = con.execute(
+        "INSERT OR IGNORE INTO runs (git_commit, created, fingerprint, command, digest, strict, exit_status, source, "
+        "added, environment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (p["commit"], p["created"], p["fingerprint"], p["command"], p["digest"], p["strict"], p["exit_status"],
+         p["path"], datetime.now(timezone.utc).isoformat(timespec="seconds"), p["environment"]))
+    if cursor.rowcount == 0:
+        return None
+    run_id = cursor.lastrowid
+    con.executemany("INSERT INTO quantities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *r) for r in p["rows"]])
+    con.executemany("INSERT OR REPLACE INTO sweeps VALUES (?, ?, ?)", [(run_id, *s) for s in p["sweeps"]])
+    return run_id
