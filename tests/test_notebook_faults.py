@@ -305,3 +305,12 @@ def test_every_mutation_of_a_stored_output_is_caught(tmp_path, name):
     r = json.loads((tmp_path / "o" / "notebooks.json").read_text())["notebooks"][0]
     assert r["verdict"] == "not-reproduced", r["differences"]
     assert any(d["cell"] == cell and d["kind"] == kind for d in r["differences"]), r["differences"]
+
+
+def test_a_kernel_that_dies_is_a_crash_with_the_cells_after_it_not_run(tmp_path):
+    path = notebook(tmp_path / "dies.ipynb", ("print(1)", [stdout("1\n")], {}), ("import os\nos._exit(3)", [], {}),
+                    ("print(2)", [stdout("2\n")], {}))
+    r = N.check_notebook(path, runs=2, timeout=60)
+    assert r["verdict"] == "crashed" and r["runs"] == 1 and r["cause"] == "error"
+    assert "the kernel died" in r["cause_detail"] and r["cells_not_run"] == [2]
+    assert r["numbers_reproduced"] == 1                          # the cell before it is still compared

@@ -110,8 +110,9 @@ def run(work, path, timeout):
     except CellTimeoutError:
         cause, detail = explain_timeout(timeout)
         crash = {"cause": cause, "detail": detail, "cell": client.current}
-    except DeadKernelError as exc:
-        crash = {"cause": "error", "detail": f"the kernel died ({exc})", "cell": client.current}
+    except DeadKernelError:
+        crash = {"cause": "error", "detail": "the kernel died: its process ended (out of memory, os._exit, or a crash "
+                                             "in compiled code)", "cell": client.current}
     except BaseException:
         _kill(client, km)
         raise
