@@ -120,8 +120,8 @@ class NotebookItem(pytest.Item):
             record = excinfo.value.record
             lines = [f"{record['path']}: {record['verdict']} ({record['numbers_reproduced']} of "
                      f"{record['numbers_compared']} numbers reproduced)"]
-            if record["crash"]:
-                lines.append(f"  {record['crash']}")
+            if record.get("cause"):
+                lines.append(f"  cause {record['cause']}: {record['cause_detail']}")
             for d in record["differences"]:
                 if d["kind"] != "cosmetic":
                     lines.append(f"  cell {d['cell']} {d['output']}: {d['kind']}: stored {d['stored'][:80]!r}, fresh "

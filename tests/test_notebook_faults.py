@@ -314,3 +314,11 @@ def test_a_kernel_that_dies_is_a_crash_with_the_cells_after_it_not_run(tmp_path)
     assert r["verdict"] == "crashed" and r["runs"] == 1 and r["cause"] == "error"
     assert "the kernel died" in r["cause_detail"] and r["cells_not_run"] == [2]
     assert r["numbers_reproduced"] == 1                          # the cell before it is still compared
+
+
+def test_pytest_items_show_the_cause(tmp_path):
+    notebook(tmp_path / "crash.ipynb", ("open('no_such_data.csv')", [], {}))
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--repro-nb",
+                           "--repro-nb-runs", "1", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1 and "cause missing-file: the data file no_such_data.csv" in done.stdout, done.stdout
