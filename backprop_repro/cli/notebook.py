@@ -18,7 +18,8 @@ def add_parser(sub):
                    help="fresh runs in all for a notebook whose numbers change between runs or that has a "
                         "repro-random cell (default %(default)s: the statistical rule then flags a stored value "
                         "beyond 17 prediction standard errors; 2 runs could flag only one beyond 10,050)")
-    p.add_argument("--timeout", type=float, default=120, metavar="S", help="seconds per cell (default 120)")
+    p.add_argument("--timeout", type=float, default=120, metavar="S",
+                   help="seconds per cell, any positive finite number such as 2.5 (default 120)")
     p.add_argument("--cosmetic", action="append", metavar="REGEX",
                    help="another pattern whose differences are cosmetic (repeatable)")
     p.add_argument("--strict-digits", action="store_true",
