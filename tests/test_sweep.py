@@ -322,6 +322,17 @@ def test_compiled_backend_agrees_with_the_faithful_path_and_says_so(backend, tmp
     assert errors.shape == faithful.shape == (3, 3) and np.allclose(errors, faithful, rtol=1e-9, atol=0)
 
 
+@pytest.mark.parametrize("backend", ["jax", "numba"])
+def test_compiled_backend_trains_a_network_of_other_sizes_as_the_faithful_path(backend):
+    """2-3-1 on 3 samples (an input-free sample, an input at 1 once): the same sums in the same order."""
+    pytest.importorskip(backend, reason=f"{backend} not installed (extra: backprop-repro[{backend}])")
+    from reference_impl import sweeps_compiled
+
+    outputs, _ = sweeps_compiled.train_batch(OTHER, np.arange(50), backend=backend)
+    faithful = sweeps.train_batch(OTHER, np.arange(50))[0]
+    assert outputs.shape == faithful.shape == (50, 3) and np.allclose(outputs, faithful, rtol=1e-12, atol=0)
+
+
 def test_a_missing_compiled_backend_is_bad_input(monkeypatch, tmp_path, capsys):
     from reference_impl import sweeps_compiled
 
