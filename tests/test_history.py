@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -297,3 +298,96 @@ def test_search_skips_commits_that_cannot_run():
     assert result["first"] is None and result["changed"] and result["candidates"] == [4, 5, 6]
     result = bisect_mod.search(4, lambda i: None)
     assert result == {"first": None, "changed": False, "candidates": [0, 1, 2, 3], "probed": result["probed"]}
+
+
+# --- bisect on a throwaway git repository -------------------------------------------------------------------------
+
+FF = "reference_impl/examples/feed_forward.py"
+
+
+def _git(repo, *args):
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    """A clone of this checkout's HEAD plus three commits: an unrelated one, one that moves the last hidden-to-output
+    weight of feed_forward by one ULP (prediction and loss change, hidden does not), another unrelated one."""
+    path = tmp_path_factory.mktemp("bisect") / "repo"
+    subprocess.run(["git", "clone", "--quiet", "--local", str(ROOT), str(path)], check=True)
+    _git(path, "config", "user.email", "test@example.com")
+    _git(path, "config", "user.name", "test")
+    source = (path / FF).read_text()
+    assert "W_HIDDEN_OUTPUT = np.array([0.3, 0.5, 0.9])" in source
+    for subject, edit in [("unrelated one", None), ("move a weight by one ULP", True), ("unrelated two", None)]:
+        if edit:
+            moved = source.replace("np.array([0.3, 0.5, 0.9])", "np.array([0.3, 0.5, 0.9000000000000001])")
+            (path / FF).write_text(moved)
+        else:
+            (path / "NOTES.txt").write_text(subject)
+            _git(path, "add", "NOTES.txt")
+        _git(path, "commit", "--quiet", "-am", subject)
+    return path
+
+
+def _state(repo):
+    return (_git(repo, "rev-parse", "HEAD"), _git(repo, "symbolic-ref", "HEAD"), _git(repo, "status", "--porcelain"),
+            _git(repo, "worktree", "list", "--porcelain"))
+
+
+def test_bisect_names_the_commit_that_moved_the_bits(repo, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(repo)
+    (repo / "scratch.txt").write_text("the user's uncommitted file")
+    before, db, out = _state(repo), tmp_path / "h.sqlite", tmp_path / "out"
+    code, printed = run_cli("history", "bisect", "feed_forward", "--good", "HEAD~3", "--bad", "HEAD", "--db", db,
+                            "--out", out, "--quiet", capsys=capsys)
+    assert code == 0, printed
+    moved = _git(repo, "rev-parse", "HEAD~1")
+    assert f"first commit that moved the bits of feed_forward: {moved} move a weight by one ULP" in printed.out
+    payload = json.loads((out / "bisect.json").read_text())
+    assert payload["first_bad"]["commit"] == moved and payload["commits_in_range"] == 3
+    assert {c["quantity"]: c["max_ulp"] for c in payload["first_bad"]["changes"]} == {"prediction": 1, "loss": 3}
+    assert payload["checks"] <= math.ceil(math.log2(3 + 1)) + 1
+    assert _state(repo) == before                       # HEAD, branch, working tree and worktrees as they were
+    assert (repo / "scratch.txt").read_text() == "the user's uncommitted file"
+    (repo / "scratch.txt").unlink()
+    assert count(db, "runs") == payload["checks"]      # every probe kept in the history
+    assert run_cli("history", "show", "feed_forward", "--db", db, "--out", tmp_path / "show", capsys=capsys)[0] == 0
+    rows = [r for r in _csv(tmp_path / "show" / "history.csv") if r["quantity"] == "feed_forward:prediction"]
+    # probed good, HEAD~1, HEAD~2; shown in commit order (git's depth), the change at HEAD~1
+    assert [(r["commit"], r["bit_identical_to_previous"], r["max_ulp_to_previous"]) for r in rows] == \
+        [(_git(repo, "rev-parse", "HEAD~3"), "", ""), (_git(repo, "rev-parse", "HEAD~2"), "true", "0"),
+         (moved, "false", "1")]
+
+
+def test_bisect_of_an_unchanged_quantity_and_bad_input(repo, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(repo)
+    code, printed = run_cli("history", "bisect", "feed_forward:hidden", "--good", "HEAD~3", "--bad", "HEAD", "--db",
+                            tmp_path / "h.sqlite", "--out", tmp_path / "out", "--quiet", capsys=capsys)
+    assert code == 1 and "no commit between" in printed.out
+    for argv, name in [(["--good", "nosuchrev", "--bad", "HEAD"], "nosuchrev"),
+                       (["--good", "HEAD", "--bad", "HEAD~2"], "--good HEAD"),
+                       (["--good", "HEAD~1", "--bad", "HEAD", "--repo", str(tmp_path)], str(tmp_path))]:
+        assert run_cli("history", "bisect", "feed_forward", *argv, "--db", tmp_path / "h.sqlite", "--out",
+                       tmp_path / "out") == (2, None)
+        _one_line_error(capsys, name)
+    assert _git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def test_ctrl_c_during_bisect_leaves_the_checkout_as_it_was(repo, tmp_path):
+    before, temporary = _state(repo), set(Path(tempfile.gettempdir()).glob("backprop-repro-bisect-*"))
+    proc = subprocess.Popen([sys.executable, "-m", "backprop_repro", "history", "bisect", "feed_forward", "--good",
+                             "HEAD~3", "--bad", "HEAD", "--db", str(tmp_path / "h.sqlite"), "--out",
+                             str(tmp_path / "out")], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while _git(repo, "worktree", "list", "--porcelain").count("worktree ") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert time.monotonic() < deadline, "no worktree appeared"
+    time.sleep(0.5)   # inside the probe's check
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert _state(repo) == before
+    assert set(Path(tempfile.gettempdir()).glob("backprop-repro-bisect-*")) == temporary   # its worktrees removed
+    assert "interrupted" in err

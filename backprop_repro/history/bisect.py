@@ -78,7 +78,9 @@ def revisions(repo, good, bad):
     log = _git(repo, "log", "--reverse", "--topo-order", "--ancestry-path", "--format=%H %s",
                f"{hashes[0]}..{hashes[1]}").stdout.splitlines()
     subjects = dict(line.split(" ", 1) if " " in line else (line, "") for line in log)
-    return hashes[0], list(subjects), subjects
+    commits = list(subjects)
+    subjects[hashes[0]] = _git(repo, "log", "-1", "--format=%s", hashes[0]).stdout.strip()
+    return hashes[0], commits, subjects
 
 
 @contextmanager

@@ -23,9 +23,10 @@ COLUMNS = ("quantity", "fingerprint", "commit", "date", "bit_identical_to_previo
 _RUNS = """SELECT q.example, q.quantity, r.fingerprint, r.git_commit, r.created, r.run_id, q.dtype, q.shape, q.value,
 q.text, q.policy, q.status FROM quantities q JOIN runs r ON r.run_id = q.run_id
 ORDER BY q.example, q.quantity, r.fingerprint, r.git_commit, r.created, r.run_id"""
-_COMMITS = """SELECT r.git_commit, COALESCE(c.committed, MIN(r.created)) AS commit_key, c.committed, c.subject
+# the order of the view `history` (store.py): depth, then committer date (else the first run's date), then hash
+_COMMITS = """SELECT r.git_commit, COALESCE(c.committed, MIN(r.created)) AS commit_key, c.committed, c.subject, c.depth
 FROM runs r LEFT JOIN commits c ON c.git_commit = r.git_commit GROUP BY r.git_commit
-ORDER BY commit_key, r.git_commit"""
+ORDER BY c.depth IS NULL, c.depth, commit_key, r.git_commit"""
 
 
 def compare_values(previous, current):

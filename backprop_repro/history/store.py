@@ -5,7 +5,8 @@ Schema version 1 (``PRAGMA user_version`` = 1, ``PRAGMA application_id`` = 0x425
 
 - ``fingerprints``: one row per environment fingerprint, a stable hash (:func:`fingerprint`) and its fields
   (os, cpu, simd targets in force, blas library and kernel, python, numpy);
-- ``commits``: commit hash, its committer date and subject when git could tell (they order the history);
+- ``commits``: commit hash, its committer date, subject and depth (``git rev-list --count``: its number of
+  ancestors and itself) when git could tell; depth, then date order the history;
 - ``runs``: one row per record: commit, date (``environment.created``), fingerprint, command, the record's
   digest (sha256 of its canonical JSON), strict, exit status, source file, time added, the full environment.
   Unique on (commit, date, fingerprint, command, digest): adding a record that is already there adds nothing;
@@ -47,7 +48,7 @@ _SCHEMA = [
     "CREATE TABLE schema_version (version INTEGER NOT NULL, name TEXT NOT NULL)",
     "CREATE TABLE fingerprints (fingerprint TEXT PRIMARY KEY, os TEXT, cpu TEXT, simd TEXT, blas TEXT, python TEXT, "
     "numpy TEXT)",
-    "CREATE TABLE commits (git_commit TEXT PRIMARY KEY, committed TEXT, subject TEXT)",
+    "CREATE TABLE commits (git_commit TEXT PRIMARY KEY, committed TEXT, subject TEXT, depth INTEGER)",
     "CREATE TABLE runs (run_id INTEGER PRIMARY KEY, git_commit TEXT NOT NULL, created TEXT NOT NULL, "
     "fingerprint TEXT NOT NULL REFERENCES fingerprints, command TEXT NOT NULL, digest TEXT NOT NULL, strict INTEGER, "
     "exit_status INTEGER, source TEXT, added TEXT NOT NULL, environment TEXT NOT NULL, "
@@ -57,10 +58,12 @@ _SCHEMA = [
     "PRIMARY KEY (run_id, example, quantity))",
     "CREATE TABLE sweeps (run_id INTEGER NOT NULL REFERENCES runs, example TEXT NOT NULL, entry TEXT NOT NULL, "
     "PRIMARY KEY (run_id, example))",
-    # commits in order of their committer date (else the first date a run of them was made), then by hash
+    # commits in order of their depth (ancestors counted by git), then committer date (else the first date a run
+    # of them was made), then hash
     """CREATE VIEW history AS
 WITH commit_order AS (
-  SELECT r.git_commit, COALESCE(c.committed, MIN(r.created)) AS commit_key
+  SELECT r.git_commit, ROW_NUMBER() OVER (ORDER BY c.depth IS NULL, c.depth, COALESCE(c.committed, MIN(r.created)),
+                                          r.git_commit) AS commit_key
   FROM runs r LEFT JOIN commits c ON c.git_commit = r.git_commit GROUP BY r.git_commit),
 latest AS (
   SELECT q.example, q.quantity, r.fingerprint, r.git_commit, r.created, q.dtype, q.shape, q.value, q.text, o.commit_key,
@@ -250,22 +253,24 @@ def _prepared(path):
 
 
 def commit_info(commit, repo="."):
-    """``(committer date ISO-8601, subject)`` of ``commit`` in the git checkout ``repo``, or (None, None)."""
+    """``(committer date ISO-8601 in UTC, subject, depth)`` of ``commit`` in the git checkout ``repo``, or Nones."""
     if not re.fullmatch(r"[0-9a-fA-F]{7,64}", commit or ""):
-        return None, None
+        return None, None, None
     try:
         out = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%cI%n%s", commit, "--"],
                              capture_output=True, text=True, timeout=10)
+        depth = subprocess.run(["git", "-C", str(repo), "rev-list", "--count", commit, "--"], capture_output=True,
+                               text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
-        return None, None
+        return None, None, None
     lines = out.stdout.splitlines()
-    if out.returncode != 0 or not lines:
-        return None, None
+    if out.returncode != 0 or depth.returncode != 0 or not lines:
+        return None, None, None
     try:   # in UTC, as `created` is: the two sort together as text
         date = datetime.fromisoformat(lines[0]).astimezone(timezone.utc).isoformat(timespec="seconds")
+        return date, lines[1] if len(lines) > 1 else "", int(depth.stdout.strip())
     except ValueError:
-        return None, None
-    return date, lines[1] if len(lines) > 1 else ""
+        return None, None, None
 
 
 def add_records(paths, db, repo="."):
@@ -274,7 +279,7 @@ def add_records(paths, db, repo="."):
     them, else from the checkout this package runs from."""
     prepared = [_prepared(p) for p in paths]          # every file read and checked before anything is written
     repos = [repo] + [r for r in [checkout_root()] if r is not None]
-    infos = {c: next((i for i in map(lambda r: commit_info(c, r), repos) if i[0]), (None, None))
+    infos = {c: next((i for i in map(lambda r: commit_info(c, r), repos) if i[0]), (None, None, None))
              for c in dict.fromkeys(p["commit"] for p in prepared)}
     con = connect(db, create=True)
     try:
@@ -293,13 +298,12 @@ def add_records(paths, db, repo="."):
 
 
 def _insert(con, p, info):
-    committed, subject = info
     con.execute("INSERT OR IGNORE INTO fingerprints VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (p["fingerprint"], *(p["fields"][k] for k in FINGERPRINT_FIELDS)))
-    con.execute("INSERT OR IGNORE INTO commits VALUES (?, ?, ?)", (p["commit"], committed, subject))
-    if committed:
-        con.execute("UPDATE commits SET committed = ?, subject = ? WHERE git_commit = ? AND committed IS NULL",
-                    (committed, subject, p["commit"]))
+    con.execute("INSERT OR IGNORE INTO commits VALUES (?, ?, ?, ?)", (p["commit"], *info))
+    if info[0]:
+        con.execute("UPDATE commits SET committed = ?, subject = ?, depth = ? WHERE git_commit = ? "
+                    "AND committed IS NULL", (*info, p["commit"]))
     cursor = con.execute(
         "INSERT OR IGNORE INTO runs (git_commit, created, fingerprint, command, digest, strict, exit_status, source, "
         "added, environment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
