@@ -235,10 +235,13 @@ def test_a_crash_is_explained_grouped_and_not_rerun(tmp_path):
 
 def test_the_cause_reaches_the_console_and_the_html(tmp_path, capsys):
     path = notebook(tmp_path / "crash.ipynb", ("open('no_such_data.csv')", [], {}))
-    assert main(["notebook", str(path), "--runs", "1", "--out", str(tmp_path / "o"), "--quiet"]) == 1
-    assert "cause missing-file: the data file no_such_data.csv is not there" in capsys.readouterr().out
+    r_nb = notebook(tmp_path / "r.ipynb", ("print(1)", [stdout("[1] 1\n")], {}), language="R")
+    assert main(["notebook", str(path), str(r_nb), "--runs", "1", "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "cause missing-file: the data file no_such_data.csv is not there" in out
+    assert "not run: its kernel's language is R" in out
     html = (tmp_path / "o" / "notebooks.html").read_text()
-    assert "cause: missing-file" in html
+    assert "cause: missing-file" in html and "not run: its kernel&#39;s language is R" in html   # every notebook
     assert json.loads((tmp_path / "o" / "notebooks.json").read_text())["notebooks"][0]["cause"] == "missing-file"
 
 

@@ -73,7 +73,7 @@ def _html(record):
             diffs = [d for d in nb["differences"] if d["cell"] == cell["cell"]]
             cells.append({"cell": cell["cell"], "source": cell["source"], "rows": rows, "diffs": diffs,
                           "ignored": cell["ignored"]})
-    views.append({**nb, "cell_views": cells})
+        views.append({**nb, "cell_views": cells})
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     return env.from_string(_TEMPLATE).render(record=record, views=views)
 
