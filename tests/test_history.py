@@ -391,3 +391,20 @@ def test_ctrl_c_during_bisect_leaves_the_checkout_as_it_was(repo, tmp_path):
     assert _state(repo) == before
     assert set(Path(tempfile.gettempdir()).glob("backprop-repro-bisect-*")) == temporary   # its worktrees removed
     assert "interrupted" in err
+
+
+def test_a_probe_never_imports_the_installed_packages_modules(tmp_path):
+    """A probed commit's package that lacks a module fails to import it, even under an editable install (whose
+    finder would otherwise serve the module from the installed checkout)."""
+    package = tmp_path / "backprop_repro"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text("import sys\nimport backprop_repro.history\nprint(sys.argv[1:])\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", bisect_mod._BOOTSTRAP.format("backprop_repro"), "check"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode != 0 and "No module named 'backprop_repro.history'" in proc.stderr
+    (package / "__main__.py").write_text("import sys\nprint(sys.argv[1:])\n")
+    proc = subprocess.run([sys.executable, "-c", bisect_mod._BOOTSTRAP.format("backprop_repro"), "check", "x"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "['check', 'x']"

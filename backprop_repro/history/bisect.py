@@ -26,6 +26,11 @@ from backprop_repro.history.store import record_rows
 __all__ = ["search", "revisions", "Prober", "changes_against", "values_of", "bisect"]
 
 PROBE_TIMEOUT = 900   # seconds one commit's check may take before it counts as one that cannot run
+# `python -m PACKAGE` without an editable install's finder: that finder would serve a module the probed commit lacks
+# from the installed checkout (the worktree comes first on sys.path, but the finder also answers for submodules)
+_BOOTSTRAP = ("import runpy, sys; sys.meta_path[:] = [f for f in sys.meta_path if not "
+              "getattr(f, '__module__', '').startswith('__editable__')]; runpy.run_module({!r}, run_name='__main__', "
+              "alter_sys=True)")
 _OPTIONS = ("--strict", "--no-report", "--quiet")
 
 
@@ -124,9 +129,12 @@ class Prober:
             return self._note(commit, "neither backprop_repro nor repro has a __main__ there")
         sources = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in (tree / package).rglob("*.py"))
         options = [o for o in _OPTIONS if f'"{o}"' in sources]
+        if '"--pins"' in sources and (tree / "expected_outputs").is_dir():   # never another checkout's pins
+            options += ["--pins", str(tree / "expected_outputs")]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), *filter(None, [os.environ.get("PYTHONPATH")])])}
         try:
-            proc = subprocess.run([sys.executable, "-m", package, "check", self.example, *options, "--out", str(out)],
+            proc = subprocess.run([sys.executable, "-c", _BOOTSTRAP.format(package), "check", self.example, *options,
+                                   "--out", str(out)],
                                   cwd=tree, env=env, capture_output=True, text=True, timeout=PROBE_TIMEOUT)
         except subprocess.TimeoutExpired:
             return self._note(commit, f"check took longer than {PROBE_TIMEOUT} s")
