@@ -404,7 +404,7 @@ def _sigterm_interrupts():
         try:
             yield
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)  # None: set outside Python
 
     return installed()
 
