@@ -8,7 +8,7 @@ Schema version 1 (``PRAGMA user_version`` = 1, ``PRAGMA application_id`` = 0x425
 - ``commits``: commit hash, its committer date, subject and depth (``git rev-list --count``: its number of
   ancestors and itself) when git could tell; depth, then date order the history;
 - ``runs``: one row per record: commit, date (``environment.created``), fingerprint, command, the record's
-  digest (sha256 of its canonical JSON), strict, exit status, source file, time added, the full environment.
+  digest (sha256 of its file), strict, exit status, source file, time added, the full environment.
   Unique on (commit, date, fingerprint, command, digest): adding a record that is already there adds nothing;
 - ``quantities``: every quantity's actual value: dtype, shape (JSON), the elements as little-endian bytes of that
   dtype (exact bits), or the text of a text value; its policy and check status;
@@ -227,11 +227,16 @@ def _command(path, record):
     return "check"
 
 
-def _digest(record):
-    return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+def _digest(path):
+    """sha256 of the record file's bytes (a record written once is never rewritten; canonical JSON would cost
+    more than the rest of an add)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read results file ({exc.strerror or exc})") from None
 
 
-def _prepared(path):
+def _prepared(path, digest):
     """A record file read, validated and turned into the rows it adds (BadInput naming the file)."""
     record = load_results(path)
     env = record["environment"]
@@ -247,7 +252,7 @@ def _prepared(path):
     fp, fields = fingerprint(env)
     sweeps = [(s.get("example", ""), json.dumps(s, sort_keys=True)) for s in record.get("sweeps") or []]
     return {"path": str(path), "commit": commit, "created": created, "fingerprint": fp, "fields": fields,
-            "command": _command(path, record), "digest": _digest(record), "strict": record.get("strict"),
+            "command": _command(path, record), "digest": digest, "strict": record.get("strict"),
             "exit_status": record.get("exit_status"), "environment": json.dumps(env, sort_keys=True),
             "rows": rows, "sweeps": sweeps}
 
@@ -276,13 +281,16 @@ def commit_info(commit, repo="."):
 def add_records(paths, db, repo="."):
     """Add the records at ``paths`` to the history ``db`` in one transaction (all or none); the ids of the runs
     added (a record already there adds nothing). Commit dates come from the git checkout ``repo`` when it knows
-    them, else from the checkout this package runs from."""
-    prepared = [_prepared(p) for p in paths]          # every file read and checked before anything is written
-    repos = [repo] + [r for r in [checkout_root()] if r is not None]
-    infos = {c: next((i for i in map(lambda r: commit_info(c, r), repos) if i[0]), (None, None, None))
-             for c in dict.fromkeys(p["commit"] for p in prepared)}
+    them, else from the checkout this package runs from. A file whose bytes are already there is not read again."""
     con = connect(db, create=True)
     try:
+        digests = {p: _digest(p) for p in paths}
+        known = _known_digests(con, list(digests.values()))
+        # every new file read and checked before anything is written
+        prepared = [_prepared(p, d) for p, d in digests.items() if d not in known]
+        repos = [repo] + [r for r in [checkout_root()] if r is not None]
+        infos = {c: next((i for i in map(lambda r: commit_info(c, r), repos) if i[0]), (None, None, None))
+                 for c in dict.fromkeys(p["commit"] for p in prepared)}
         con.execute("BEGIN IMMEDIATE")
         try:
             added = [run_id for p in prepared if (run_id := _insert(con, p, infos[p["commit"]])) is not None]
@@ -295,6 +303,16 @@ def add_records(paths, db, repo="."):
     finally:
         con.close()
     return added
+
+
+def _known_digests(con, digests, chunk=500):
+    """The ``digests`` already in the history (asked in chunks: SQLite caps the parameters of a statement)."""
+    known = set()
+    for i in range(0, len(digests), chunk):
+        part = digests[i:i + chunk]
+        known |= {d for d, in con.execute(f"SELECT digest FROM runs WHERE digest IN ({','.join('?' * len(part))})",
+                                          part)}
+    return known
 
 
 def _insert(con, p, info):

@@ -4,10 +4,15 @@ of quantities x commits, one lane per fingerprint, coloured by the ULP distance 
 import csv
 import io
 
-from backprop_repro.render.report import TEMPLATES
+from jinja2 import Environment, PackageLoader, select_autoescape
+
 from backprop_repro.store import atomic
 
 __all__ = ["write_history", "cell_class", "console_lines", "bisect_lines"]
+
+# its own environment: the report's would import pandas and matplotlib for a page that needs neither
+TEMPLATES = Environment(loader=PackageLoader("backprop_repro.render", "templates"),
+                        autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
 
 
 def cell_class(row):
