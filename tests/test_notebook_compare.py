@@ -333,3 +333,61 @@ def test_a_notebook_end_to_end(tmp_path):
     assert main(["notebook", str(path), "--runs", "1", "--out", str(out_dir), "--quiet"]) == 1
     record = json.loads((out_dir / "notebooks.json").read_text())
     assert {"numbers_stored", "numbers_left_out", "coverage"} <= set(record["notebooks"][0])
+
+
+# --- alignment and places -----------------------------------------------------------------------------------
+
+def test_a_repetitive_log_with_an_inserted_line_never_slides_by_whole_lines():
+    stored = "\n".join(f"epoch {i} loss {0.5 + i / 1000:.4f} took 0.{i % 10} s" for i in range(3000))
+    fresh = "starting\n" + stored.replace("epoch 2000 loss", "epoch 2000 extra loss").replace("loss 0.5100", "loss 0.5101")
+    diffs, rows, _, cov = compare([out(stored)], [out(fresh)])
+    assert sorted(d.kind for d in diffs if d.kind != "cosmetic") == ["numeric", "text"]
+    numeric = next(d for d in diffs if d.kind == "numeric")
+    assert (numeric.stored, numeric.fresh) == ("0.5100", "0.5101") and "line 11" in numeric.explanation
+    assert cov.compared == 6000 and cov.left_out["cosmetic"] == 3000
+
+
+def test_the_shortest_edit_script_is_minimal_and_complete():
+    import functools
+    import random
+
+    rng = random.Random(7)
+    for _ in range(500):
+        a = [rng.choice("ab#") for _ in range(rng.randint(0, 10))]
+        b = [rng.choice("ab#") for _ in range(rng.randint(0, 10))]
+        ops = P._diff(a, b, 100)
+        rebuilt = []
+        for tag, i1, i2, j1, j2 in ops:
+            assert tag != "equal" or a[i1:i2] == b[j1:j2]
+            rebuilt += a[i1:i2] if tag == "equal" else b[j1:j2]
+        assert rebuilt == b
+
+        @functools.lru_cache(None)
+        def lcs(x, y):
+            if x == len(a) or y == len(b):
+                return 0
+            return 1 + lcs(x + 1, y + 1) if a[x] == b[y] else max(lcs(x + 1, y), lcs(x, y + 1))
+        assert sum(i2 - i1 for t, i1, i2, _, _ in ops if t == "equal") == lcs(0, 0)
+    assert P._diff(list("abc" * 50), list("xyz" * 50), 10) is None     # beyond the budget: the caller falls back
+
+
+@pytest.mark.parametrize("stored,fresh,place", [
+    ("array([[0.1, 0.2],\n       [0.3, 0.4]])", "array([[0.1, 0.2],\n       [0.3, 0.5]])", "element [1, 1]"),
+    ("      x  y\na  1.50  3\nb  2.25  4", "      x  y\na  1.50  3\nb  2.25  5", "row 'b', column 'y'"),
+    ("a    1.5\nb    2.25\nName: x, dtype: float64", "a    1.5\nb    2.5\nName: x, dtype: float64", "row 'b'"),
+    ("epoch 1 loss 0.5\nepoch 2 loss 0.4", "epoch 1 loss 0.5\nepoch 2 loss 0.3", "line 2"),
+])
+def test_a_differing_number_is_reported_with_its_place(stored, fresh, place):
+    diffs, rows, _, _ = compare([disp(stored)], [disp(fresh)])
+    numeric = [d for d in diffs if d.kind == "numeric"]
+    assert len(numeric) == 1 and numeric[0].explanation.endswith(f"at {place}")
+    assert [r["place"] for r in rows if r["kind"] == "numeric"] == [place]
+
+
+def test_pandas_html_and_text_of_one_frame_are_both_compared():
+    html = ('<table border="1" class="dataframe"><thead><tr><th></th><th>x</th></tr></thead><tbody>'
+            '<tr><th>a</th><td>{}</td></tr></tbody></table>')
+    diffs, rows, _, cov = compare([disp("   x\na  1.5", html=html.format("1.5"))],
+                                  [disp("   x\na  1.6", html=html.format("1.6"))])
+    assert sorted(d.output for d in diffs if d.kind == "numeric") == ["display_data:text/html", "display_data:text/plain"]
+    assert cov.compared == 2

@@ -192,12 +192,80 @@ def cell_numbers(outputs):
 
 # --- one text against its fresh texts -----------------------------------------------------------------------
 
+def _diff(a, b, max_d):
+    """Opcodes (difflib's format) of a shortest edit script from a to b (Myers' O((N+M)D) algorithm), or None when
+    more than ``max_d`` insertions and deletions are needed. A shortest script never slides a repetitive text by
+    whole lines, as difflib's longest-block-first matching can."""
+    n0, m0 = len(a), len(b)
+    pre = 0
+    while pre < n0 and pre < m0 and a[pre] == b[pre]:
+        pre += 1
+    suf = 0
+    while suf < n0 - pre and suf < m0 - pre and a[n0 - 1 - suf] == b[m0 - 1 - suf]:
+        suf += 1
+    a2, b2 = a[pre:n0 - suf], b[pre:m0 - suf]
+    n, m = len(a2), len(b2)
+    v, trace, found = {1: 0}, [], None
+    for d in range(min(max_d, n + m) + 1):
+        trace.append(dict(v))
+        for k in range(-d, d + 1, 2):
+            x = v[k + 1] if k == -d or (k != d and v[k - 1] < v[k + 1]) else v[k - 1] + 1
+            y = x - k
+            while x < n and y < m and a2[x] == b2[y]:
+                x, y = x + 1, y + 1
+            v[k] = x
+            if x >= n and y >= m:
+                found = d
+                break
+        if found is not None:
+            break
+    if found is None:
+        return None
+    pairs, x, y = [], n, m
+    for d in range(found, -1, -1):
+        vd, k = trace[d], x - y
+        prev_k = k + 1 if k == -d or (k != d and vd.get(k - 1, -1) < vd.get(k + 1, -1)) else k - 1
+        prev_x = vd.get(prev_k, 0)
+        prev_y = prev_x - prev_k
+        while x > prev_x and y > prev_y and x > 0 and y > 0:
+            x, y = x - 1, y - 1
+            pairs.append((x, y))
+        x, y = prev_x, prev_y
+    pairs = [(i, i) for i in range(pre)] + [(i + pre, j + pre) for i, j in reversed(pairs)] + \
+        [(n0 - suf + i, m0 - suf + i) for i in range(suf)]
+    ops, i, j = [], 0, 0
+    for pi, pj in pairs + [(n0, m0)]:
+        if pi > i or pj > j:
+            ops.append(("replace" if pi > i and pj > j else "delete" if pi > i else "insert", i, pi, j, pj))
+        if (pi, pj) != (n0, m0):
+            if ops and ops[-1][0] == "equal" and ops[-1][2] == pi and ops[-1][4] == pj:
+                ops[-1] = ("equal", ops[-1][1], pi + 1, ops[-1][3], pj + 1)
+            else:
+                ops.append(("equal", pi, pi + 1, pj, pj + 1))
+        i, j = pi + 1, pj + 1
+    return ops
+
+
 def _align(s_tokens, f_tokens):
-    """(opcodes, {stored token index: fresh token index}) aligning two token lists on their words."""
+    """(opcodes, {stored token index: fresh token index}) aligning two token lists.
+
+    On the tokens' texts first, so that unchanged numbers anchor the alignment, then, inside each region that
+    differs, on the words with every number as '#', so that a changed number still finds its partner. Where the
+    texts differ in too many places (every number of an unseeded run), on the words alone."""
     sk, fk = [t.key for t in s_tokens], [t.key for t in f_tokens]
     if sk == fk:
         return [("equal", 0, len(sk), 0, len(fk))], {i: i for i in range(len(sk))}
-    ops = difflib.SequenceMatcher(None, sk, fk, autojunk=False).get_opcodes()
+    first = _diff([t.text for t in s_tokens], [t.text for t in f_tokens], 200)
+    if first is None:
+        ops = _diff(sk, fk, 400) or difflib.SequenceMatcher(None, sk, fk, autojunk=True).get_opcodes()
+    else:
+        ops = []
+        for tag, i1, i2, j1, j2 in first:
+            if tag != "replace":
+                ops.append((tag, i1, i2, j1, j2))
+                continue
+            second = _diff(sk[i1:i2], fk[j1:j2], 400) or [("replace", 0, i2 - i1, 0, j2 - j1)]
+            ops += [(t2, i1 + a1, i1 + a2, j1 + b1, j1 + b2) for t2, a1, a2, b1, b2 in second]
     partner = {}
     for tag, i1, i2, j1, j2 in ops:
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
@@ -264,7 +332,7 @@ def compare_texts(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=Fa
                                                                         if len(changes) > 5 else "")
         differences.append(Difference(cell, label, kind_for_text, changes[0][0][:200], changes[0][1][:200],
                                       f"{len(changes)} change(s) in the words around the numbers: {shown}"[:1000]))
-    digits_context = stored[:20000]
+    context_digits = float_digits("", stored[:20000])
     nep51 = []
     for i, tok in enumerate(s.tokens):
         if tok.kind != "num":
@@ -276,7 +344,7 @@ def compare_texts(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=Fa
         coverage.compared += 1
         fresh_toks = [r.tokens[a[1][i]] for r, a in zip(runs, aligned) if r is not None and i in a[1]]
         f = f0.tokens[partner0[i]]
-        digits = float_digits(tok.wrapper or f.wrapper, digits_context)
+        digits = float_digits(tok.wrapper or f.wrapper) if (tok.wrapper or f.wrapper) else context_digits
         values = [t.number.value for t in fresh_toks]
         row = {"cell": cell, "output": label, "stored": tok.text, "fresh": f.text,
                "fresh_runs": [t.text for t in fresh_toks], "place": _place(s, i)}
