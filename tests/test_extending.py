@@ -126,9 +126,11 @@ def network_site(tmp_path):
 
 
 def _pytest(args, cwd, pythonpath):
-    return subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider", "-o", "addopts="],
-                          cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join(map(str, pythonpath))})
+    # a pytest of its own: nothing of this run's xdist worker (pytest-benchmark turns itself off under xdist)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTEST_XDIST"))}
+    return subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                           "-o", "addopts="], cwd=cwd, capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": os.pathsep.join(map(str, pythonpath))})
 
 
 def test_a_third_party_network_is_benchmarked_gradient_checked_and_mutated_with_nothing_else_edited(

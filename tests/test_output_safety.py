@@ -266,15 +266,18 @@ def test_out_in_the_pin_folder_is_bad_input(tmp_path, capsys, where, command):
 def test_out_in_the_default_pin_folder_is_bad_input_for_every_command(tmp_path, capsys, monkeypatch):
     """Also for commands that read no pins: a `report` or `bench` there would leave files every check then
     reads as orphaned pins. Reached through a symlink it is the same folder."""
+    from backprop_repro.store.locations import default_pins_dir
+
+    default_pins = default_pins_dir()   # the checkout's under an editable install, the shipped copy otherwise
     monkeypatch.chdir(tmp_path)
-    os.symlink(PINS_DIR, tmp_path / "pins-link")
-    before = sorted(p.name for p in PINS_DIR.rglob("*"))
+    os.symlink(default_pins, tmp_path / "pins-link")
+    before = sorted(p.name for p in default_pins.rglob("*"))
     for argv in (["report", "results.json"], ["compare", "results.json"], ["selftest"], ["bench", "--quick"],
                  ["notebook", "x.ipynb"], ["check", "feed_forward"]):
-        for out in (str(PINS_DIR), "pins-link", "pins-link/reports"):
+        for out in (str(default_pins), "pins-link", "pins-link/reports"):
             assert main([*argv, "--out", out]) == 2, (argv, out)
             assert "pin folder" in capsys.readouterr().err
-    assert sorted(p.name for p in PINS_DIR.rglob("*")) == before
+    assert sorted(p.name for p in default_pins.rglob("*")) == before
 
 
 def test_out_beside_the_pin_folder_is_fine(tmp_path):
