@@ -391,3 +391,13 @@ def test_pandas_html_and_text_of_one_frame_are_both_compared():
                                   [disp("   x\na  1.6", html=html.format("1.6"))])
     assert sorted(d.output for d in diffs if d.kind == "numeric") == ["display_data:text/html", "display_data:text/plain"]
     assert cov.compared == 2
+
+
+def test_a_set_or_dict_in_another_order_is_the_same_collection_and_a_changed_element_is_caught():
+    for stored, fresh, changed in [("{'b', 'a', 'c'}", "{'a', 'c', 'b'}", "{'a', 'c', 'd'}"),
+                                   ("{'x': 1, 'y': 2.5}", "{'y': 2.5, 'x': 1}", "{'y': 2.5, 'x': 2}"),
+                                   ("frozenset({3, 1})", "frozenset({1, 3})", "frozenset({1, 4})")]:
+        diffs, rows, _, _ = compare([disp(stored)], [disp(fresh)], [disp(stored)])
+        assert failing(diffs) == [] and "collection-order" in diffs[0].explanation, stored
+        diffs, *_ = compare([disp(stored)], [disp(changed)])
+        assert failing(diffs), changed

@@ -303,6 +303,14 @@ def compare_texts(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=Fa
     """A stored text against its fresh texts (one per run; None where a run has no partner output)."""
     differences, rows, s_marks, f_marks = [], [], [], []
     coverage = Coverage()
+    elements = _collection(stored)
+    if elements is not None:             # a set or dict printed in another order: the same collection
+        reordered = [f is not None and f != stored and _collection(f) == elements for f in fresh_runs]
+        if any(reordered):
+            differences.append(Difference(cell, label, "cosmetic", stored[:200], fresh_runs[reordered.index(True)][:200],
+                                          "collection-order: a set's or dict's elements printed in another order; "
+                                          "the elements are the same"))
+            fresh_runs = [stored if r else f for r, f in zip(reordered, fresh_runs)]
     s = read_text(stored, cosmetic, extra)
     runs = [read_text(f, cosmetic, extra) if f is not None else None for f in fresh_runs]
     f0 = runs[0]
@@ -386,6 +394,28 @@ def compare_texts(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=Fa
                                       "layout: spacing, padding, line wrapping or line ends differ; every number "
                                       "and word is the same"))
     return result
+
+
+def _collection(text):
+    """The sorted elements of a printed set or dict ({...}, set({...}), frozenset({...})), or None."""
+    m = re.fullmatch(r"(?s)\s*(?:(?:frozen)?set\()?\{(.*)\}\)?\s*", clean_text(text))
+    if not m or not m.group(1).strip():
+        return None
+    parts, depth, quote, start, body = [], 0, "", 0, m.group(1)
+    for k, ch in enumerate(body):
+        if quote:
+            quote = "" if ch == quote and body[k - 1] != "\\" else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(body[start:k])
+            start = k + 1
+    parts.append(body[start:])
+    return sorted(" ".join(p.split()) for p in parts)
 
 
 def compare_text(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=False):
