@@ -401,3 +401,34 @@ def test_a_set_or_dict_in_another_order_is_the_same_collection_and_a_changed_ele
         assert failing(diffs) == [] and "collection-order" in diffs[0].explanation, stored
         diffs, *_ = compare([disp(stored)], [disp(changed)])
         assert failing(diffs), changed
+
+
+def test_words_that_differ_between_fresh_runs_are_nondeterministic_and_a_stable_changed_word_is_not():
+    stored = [out("saved to /tmp/tmpa1b2c3, rows 41\n")]
+    runs = [[out(f"saved to /tmp/{d}, rows 41\n")] for d in ("tmpx9y8z7", "tmpq5w4e3")]
+    diffs, *_ = compare(stored, *runs)
+    assert kinds(diffs) == ["nondeterministic"]
+    runs = [[out(f"saved to /tmp/{d}, rows 42\n")] for d in ("tmpx9y8z7", "tmpq5w4e3")]
+    diffs, *_ = compare(stored, *runs)
+    assert failing(diffs) == ["numeric"]
+    runs = [[out("written to /tmp/tmpx9y8z7, rows 41\n")], [out("written to /tmp/tmpq5w4e3, rows 41\n")]]
+    diffs, *_ = compare(stored, *runs)
+    assert failing(diffs) == ["text"]                  # 'saved' -> 'written' in every run
+
+
+def test_ansi_colours_and_backspaces_are_layout_and_the_numbers_behind_them_are_compared():
+    keras = "1/2 [=>...]" + "\x08" * 11 + "2/2 [=====] - loss: 0.5012\n"
+    diffs, rows, _, _ = compare([out(keras)], [out("\x1b[1m2/2\x1b[0m [=====] - loss: 0.5012\n")])
+    assert failing(diffs) == [] and [r["stored"] for r in rows] == ["2", "2", "0.5012"]
+    diffs, *_ = compare([out(keras)], [out("\x1b[1m2/2\x1b[0m [=====] - loss: 0.5013\n")])
+    assert failing(diffs) == ["numeric"]
+
+
+def test_a_package_installation_log_is_left_out_but_a_result_cell_is_not():
+    cell = new_code_cell("!pip install numpy==1.26\n%pip install -q scipy", outputs=[out("Collecting numpy==1.26\n")])
+    diffs, rows, _, cov = P.compare_cell(0, cell, [new_code_cell("", outputs=[out("Requirement already ok 2.0\n")])],
+                                         N.COSMETIC)
+    assert kinds(diffs) == ["cosmetic"] and cov.left_out["install log"] == 1 and cov.compared == 0
+    cell = new_code_cell("!pip install numpy\nprint(41)", outputs=[out("41\n")])
+    diffs, *_ = P.compare_cell(0, cell, [new_code_cell("", outputs=[out("42\n")])], N.COSMETIC)
+    assert failing(diffs) == ["numeric"]

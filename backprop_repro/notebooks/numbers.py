@@ -114,8 +114,22 @@ def significant_digits(text):
     return len(mantissa.lstrip("0")) or 1
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 def clean_text(text):
-    """A text as a terminal shows it: CRLF is LF, and a carriage return redraws its line (progress bars)."""
+    """A text as Jupyter shows it: ANSI colours dropped, CRLF is LF, a carriage return redraws its line and a
+    backspace erases the character before it (progress bars, Keras' older logs)."""
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    if "\x08" in text:
+        kept = []
+        for ch in text:
+            if ch != "\x08":
+                kept.append(ch)
+            elif kept and kept[-1] != "\n":
+                kept.pop()
+        text = "".join(kept)
     text = text.replace("\r\n", "\n")
     if "\r" in text:
         text = "\n".join(line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else line.rstrip("\r")

@@ -24,7 +24,7 @@ from .numbers import (ALPHA, WARNINGS, clean_text, compare_number_why, count_num
 TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 LEFT_OUT = {"cosmetic": "masked as cosmetic", "ignored": "in cells whose outputs are ignored by tag",
-            "skipped": "in cells skipped by tag", "no partner": "with no fresh partner (an output or words "
+            "skipped": "in cells skipped by tag", "install log": "in package installation logs", "no partner": "with no fresh partner (an output or words "
             "that changed)", "not run": "in cells that did not run", "mime": "in MIME types not compared"}
 
 
@@ -327,19 +327,32 @@ def compare_texts(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=Fa
                                           f"{name}: {reasons.get(name, '')}"))
     aligned = [_align(s.tokens, r.tokens) if r is not None else ([], {}) for r in runs]
     ops0, partner0 = aligned[0]
-    changes = []
-    for tag, i1, i2, j1, j2 in ops0:
-        if tag != "equal" and not (tag == "replace" and all(i1 + d in partner0 for d in range(i2 - i1))
-                                   and i2 - i1 == j2 - j1):
-            changes.append((_segment(s, i1, i2), _segment(f0, j1, j2)))
-            for j in range(j1, j2):
-                if f0.tokens[j].kind == "num" and j not in partner0.values():
-                    f_marks.append((f0.tokens[j].start, f0.tokens[j].end, "added"))
-    if changes:
-        shown = "; ".join(f"{a!r} -> {b!r}" for a, b in changes[:5]) + (f"; and {len(changes) - 5} more"
-                                                                        if len(changes) > 5 else "")
-        differences.append(Difference(cell, label, kind_for_text, changes[0][0][:200], changes[0][1][:200],
-                                      f"{len(changes)} change(s) in the words around the numbers: {shown}"[:1000]))
+    def word_changes(ops, fresh_read, part):
+        """{(i1, i2): fresh words} where the words differ from the stored ones."""
+        found = {}
+        for tag, i1, i2, j1, j2 in ops:
+            if tag != "equal" and not (tag == "replace" and i2 - i1 == j2 - j1
+                                       and all(i1 + d in part for d in range(i2 - i1))):
+                found[(i1, i2)] = (j1, j2, _segment(fresh_read, j1, j2))
+        return found
+
+    per_run = [word_changes(ops, r, part) if r is not None else None for r, (ops, part) in zip(runs, aligned)]
+    partnered = set(partner0.values())
+    changes, varying_words = [], []
+    for (i1, i2), (j1, j2, seg) in per_run[0].items():
+        others = [c.get((i1, i2), (0, 0, _segment(s, i1, i2)))[2] for c in per_run[1:] if c is not None]
+        (varying_words if any(o != seg for o in others) else changes).append((_segment(s, i1, i2), seg))
+        for j in range(j1, j2):
+            if f0.tokens[j].kind == "num" and j not in partnered:
+                f_marks.append((f0.tokens[j].start, f0.tokens[j].end, "added"))
+    for found, kind, what in ((changes, kind_for_text, "change(s) in the words around the numbers"),
+                              (varying_words, "nondeterministic", "word change(s) that also differ between fresh "
+                                                                  "runs (printed ids, paths, clock times)")):
+        if found:
+            shown = "; ".join(f"{x!r} -> {y!r}" for x, y in found[:5]) + (f"; and {len(found) - 5} more"
+                                                                        if len(found) > 5 else "")
+            differences.append(Difference(cell, label, kind, found[0][0][:200], found[0][1][:200],
+                                          f"{len(found)} {what}: {shown}"[:1000]))
     context_digits = float_digits("", stored[:20000])
     nep51 = []
     for i, tok in enumerate(s.tokens):
@@ -437,12 +450,28 @@ def _only_cosmetic(text, cosmetic, extra=()):
     return not read_text(text, cosmetic, extra).tokens
 
 
+_INSTALL = re.compile(r"\s*(?:[!%](?:pip3?|conda|mamba|apt(?:-get)?|python3? -m pip)\b|sudo apt|%%capture)")
+
+
+def _installs_packages(cell):
+    """Whether every line of a cell's source is a package installation command (or blank, or a comment)."""
+    lines = [ln for ln in _text(cell.get("source", "")).splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    return bool(lines) and all(_INSTALL.match(ln) for ln in lines)
+
+
 def compare_cell(cell_index, cell, fresh_cells, cosmetic, images=None, rtol=0.0, random=False):
     """(differences, number rows, output views for the HTML, Coverage) of one compared code cell against its fresh
     runs (``fresh_cells``: the cell in each fresh run). Errors that appeared, disappeared or changed their type are
     the caller's (judge.check_notebook); a changed message of the same exception is compared here."""
     differences, rows, views = [], [], []
     coverage = Coverage()
+    if _installs_packages(cell):
+        n = cell_numbers(cell.get("outputs", []))
+        coverage.leave_out("install log", n)
+        if run_fingerprint(cell, cosmetic) != run_fingerprint(fresh_cells[0], cosmetic):
+            differences.append(Difference(cell_index, "output", "cosmetic", "", "", "install-log: the cell installs "
+                                          "packages (!pip, %pip, conda, apt); its log depends on the environment"))
+        return differences, rows, views, coverage
     stored = outputs_of(cell.get("outputs", []))
     fresh_runs = [outputs_of(c.get("outputs", [])) for c in fresh_cells]
     pairings = [pair_outputs(stored, f) for f in fresh_runs]
