@@ -432,3 +432,33 @@ def test_a_package_installation_log_is_left_out_but_a_result_cell_is_not():
     cell = new_code_cell("!pip install numpy\nprint(41)", outputs=[out("41\n")])
     diffs, *_ = P.compare_cell(0, cell, [new_code_cell("", outputs=[out("42\n")])], N.COSMETIC)
     assert failing(diffs) == ["numeric"]
+
+
+@pytest.mark.parametrize("stored,fresh,changed", [
+    ("'Alice'", "np.str_('Alice')", "np.str_('Alicia')"),
+    ("(True, False)", "(np.True_, np.False_)", "(np.True_, np.True_)"),
+    ("('Alice', 25, 55.)", "np.void(('Alice', 25, 55.), dtype=[('name', '<U10'), ('age', '<i4'), ('weight', '<f8')])",
+     "np.void(('Alice', 26, 55.), dtype=[('name', '<U10'), ('age', '<i4'), ('weight', '<f8')])"),
+])
+def test_numpy_2_wrappers_of_strings_booleans_and_records_are_cosmetic_and_their_contents_compared(stored, fresh, changed):
+    diffs, *_ = compare([disp(stored)], [disp(fresh)])
+    assert kinds(diffs) == ["cosmetic"] and "numpy-scalar-repr" in diffs[0].explanation
+    diffs, *_ = compare([disp(stored)], [disp(changed)])
+    assert failing(diffs) in (["numeric"], ["text"])
+
+
+def test_timeit_loop_counts_with_thousands_separators_are_masked_and_the_run_count_is_not():
+    stored = "121 ns ± 1.4 ns per loop (mean ± std. dev. of 7 runs, 1000000 loops each)"
+    diffs, *_ = compare([out(stored)], [out("288 ns ± 32.2 ns per loop (mean ± std. dev. of 7 runs, 1,000,000 loops each)")])
+    assert failing(diffs) == []
+    diffs, *_ = compare([out(stored)], [out("288 ns ± 32.2 ns per loop (mean ± std. dev. of 5 runs, 1,000,000 loops each)")])
+    assert failing(diffs) == ["numeric"]
+
+
+def test_a_pandas_html_table_locates_a_changed_number_by_row_and_column():
+    import pandas as pd
+    frame = pd.DataFrame({"x": [1.5, 2.25], "y": [3, 4]}, index=["a", "b"])
+    changed = frame.copy()
+    changed.loc["b", "y"] = 5
+    diffs, *_ = compare([disp(html=frame._repr_html_())], [disp(html=changed._repr_html_())])
+    assert failing(diffs) == ["numeric"] and diffs[0].explanation.endswith("at row 'b', column 'y'")

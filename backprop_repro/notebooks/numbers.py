@@ -37,7 +37,7 @@ COSMETIC = [
     ("timing", rf"(?<![\w.])(?P<mask>{_NUM}[^\S\n]?{_UNIT})"
                rf"|(?i:\b(?:took|elapsed|seconds|wall time|time taken|duration|runtime|run time|eta))\b"
                rf"[^\S\n]*[:=]?[^\S\n]*(?P<mask2>{_CLOCK}|{_NUM})"
-               rf"|(?<![\w.])(?P<mask3>\d+) loops?\b",
+               rf"|(?<![\w.,])(?P<mask3>\d{{1,3}}(?:,\d{{3}})+|\d+) loops?\b",
      "timings differ on every run"),
     ("progress-rate", rf"(?<![\w.])(?P<mask>(?:{_NUM}|\?)[^\S\n]?(?:[kMG]?(?:it|B|samples|examples|tokens|steps)/s\b"
                       rf"|s/it\b|{_UNIT_NAME}/(?:step|sample|epoch)\b))"
@@ -187,11 +187,29 @@ class Tokens:
     masked_numbers: int  # numbers inside masked spans (left out as cosmetic)
 
 
+_NEP51_TEXT = re.compile(r"""np\.(?:str_|bytes_)\((?P<s>b?'[^'\\\n]*(?:\\.[^'\\\n]*)*'|b?"[^"\\\n]*(?:\\.[^"\\\n]*)*")\)"""
+                         r"|np\.(?P<b>True|False)_\b"
+                         r"|np\.void\((?P<v>\((?:[^()\n]|\([^()\n]*\))*\)), dtype=\[[^\]\n]*\]\)")
+
+
+def _unwrap_nep51(text):
+    """(text with NumPy 2's np.str_('a'), np.True_, np.void((...), dtype=...) read as 1.x printed them, the wrappers)."""
+    found = []
+
+    def plain(m):
+        found.append(m.group(0)[:40])
+        return m.group("s") or m.group("b") or m.group("v")
+    return _NEP51_TEXT.sub(plain, text), found
+
+
 def read_text(text, cosmetic, extra=()):
     """The text (clean_text) tokenised, cosmetic spans masked."""
     text = clean_text(text)
+    wrapped = []
+    if "np." in text and any(n == "numpy-scalar-repr" for n, _, _ in cosmetic):
+        text, wrapped = _unwrap_nep51(text)
     spans = masked_spans(text, list(cosmetic) + list(extra))
-    masked = {}
+    masked = {"numpy-scalar-repr": wrapped} if wrapped else {}
     for a, b, name in spans:
         masked.setdefault(name, []).append(" ".join(text[a:b].split()))
     cover = bytearray(len(text))

@@ -105,7 +105,7 @@ class _HTMLText(HTMLParser):
 
     def handle_data(self, data):
         if not self.skip:
-            self.parts.append(data)
+            self.parts.append(re.sub(r"\s+", " ", data))     # HTML collapses whitespace; rows end lines
 
 
 def html_text(html):
