@@ -26,6 +26,19 @@ def add_parser(sub):
                    help="a difference of one unit in the last printed digit fails too")
     p.add_argument("--images", type=float, default=None, metavar="TOL",
                    help="images fail when their RMS difference exceeds TOL or their sizes differ")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="notebooks checked at the same time, each in a worker process with its own kernel (default: "
+                        "the number of cores); the outputs are the same as with --jobs 1")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the results journalled in OUT/.notebooks-journal by an interrupted run for every "
+                        "notebook whose contents, options, tool version and environment are unchanged")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run each notebook as a task on the Dask cluster at ADDRESS (tcp://host:8786; its machines "
+                        "need the notebooks' folder at the same path), or 'local' for a LocalCluster of --jobs "
+                        "workers; needs pip install 'backprop-repro[dask]'")
+    p.add_argument("--retries", type=int, default=1, metavar="N",
+                   help="runs again of a notebook whose worker died (default 1: a notebook that kills 2 workers is "
+                        "crashed, cause killed-worker)")
     common.add_out(p)
     common.add_quiet(p, "no progress on stderr")
     p.set_defaults(func=run)
@@ -42,17 +55,23 @@ def run(args):
     from backprop_repro.render import console
     from backprop_repro.store.outputs import OWNED, output_set
 
+    from backprop_repro.notebooks.corpus import checker, default_jobs
+
     out = common.writable_dir(args.out, "--out")
+    check_all, state = checker(out, default_jobs() if args.jobs is None else args.jobs, args.resume, args.dask,
+                               args.retries)
     progress = common.Progress(len(notebooks.find_notebooks(args.paths)), "notebooks", args.quiet)
     try:
         result = notebooks.run_notebooks(args.paths, args.runs, args.timeout, args.cosmetic or (),
                                          args.strict_digits, args.images, progress=progress,
-                                         stat_runs=args.stat_runs)
+                                         stat_runs=args.stat_runs, check_all=check_all)
     finally:
         progress.close()
     with output_set(out, OWNED["notebook"]) as staging:
         notebooks.write_outputs(result, staging)
-    console.notebook_summary(result, args.strict_digits, out)
+    if state.get("journal") is not None:    # published: the journal of this run is no longer needed
+        state["journal"].clear(state["journal"].keys)
+    console.notebook_summary(result, args.strict_digits, out, reused=state.get("reused", 0))
     return _record(result, notebooks.VERDICTS_OK)
 
 

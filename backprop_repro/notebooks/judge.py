@@ -298,8 +298,8 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     stored_any = any(c.get("outputs") for _, c in code_cells)
     language = notebook_language(nb)
     if language.lower() != "python":
-        return _not_run(path, f"its kernel's language is {language}, not Python: this tool runs notebooks in a "
-                              f"Python kernel only")
+        return {**_not_run(path, f"its kernel's language is {language}, not Python: this tool runs notebooks in a "
+                                 f"Python kernel only"), "stored_outputs": stored_any}
     executed, crash, seconds = _execute_runs(nb, path, timeout, runs, stat_runs, code_cells, patterns)
     folder = str(Path(path).resolve().parent)
     cascade = Cascade()
@@ -370,7 +370,8 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
         verdict = "reproduced-statistically"
     else:
         verdict = "reproduced"
-    return {"path": str(path), "verdict": verdict, "crash": crash["detail"] if crash else None, "runs": len(executed),
+    return {"path": str(path), "verdict": verdict, "stored_outputs": stored_any,
+            "crash": crash["detail"] if crash else None, "runs": len(executed),
             "cause": cause, "cause_detail": cause_detail,
             "failures": [{k: f[k] for k in ("cell", "error", "cause", "detail", "grouped")} for f in cascade.failures],
             "cells_not_run": not_run_cells, "cells_capped": capped,
@@ -410,9 +411,14 @@ def _sigterm_interrupts():
 
 
 def run_notebooks(paths, runs=2, timeout=60, cosmetic=(), strict_digits=False, images=None, progress=None,
-                  stat_runs=STAT_RUNS):
-    """The record of a `notebook` command: schema_version 1, environment, notebooks."""
+                  stat_runs=STAT_RUNS, check_all=None):
+    """The record of a `notebook` command: schema_version 1, environment, notebooks, summary (:func:`.corpus.summary`).
+
+    ``check_all(notebooks, options, environment, progress)`` (:func:`.corpus.checker`: worker processes, a journal,
+    a Dask cluster) returns the records in the notebooks' order; by default they are checked here one by one."""
     from backprop_repro.core.environment import fingerprint
+
+    from .corpus import summary
 
     if runs < 1:
         raise BadInput(f"--runs {runs}: give 1 or more fresh runs (2 or more detect nondeterministic numbers)")
@@ -426,15 +432,19 @@ def run_notebooks(paths, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     notebooks = find_notebooks(paths, notes)
     for path in notebooks:                  # every input validated before the first kernel starts
         load_notebook(path)
-    records = []
+    records, environment, wall = [], fingerprint(), time.perf_counter()
+    options = {"runs": runs, "timeout": timeout, "cosmetic": tuple(cosmetic), "strict_digits": strict_digits,
+               "images": images, "stat_runs": stat_runs}
     with _sigterm_interrupts():
-        for n, path in enumerate(notebooks, 1):
+        if check_all is not None:
+            records = check_all(notebooks, options, environment, progress)
+        for n, path in enumerate(notebooks if check_all is None else [], 1):
             if progress:
                 progress(f"[{n}/{len(notebooks)}] {path}")
             records.append(check_notebook(path, runs, timeout, cosmetic, strict_digits, images, stat_runs))
             if progress:
                 progress(f"      {path}: {records[-1]['verdict']}", advance=True)
-    return {"schema_version": 1, "environment": fingerprint(), "strict_digits": strict_digits, "runs": runs,
+    return {"schema_version": 1, "environment": environment, "strict_digits": strict_digits, "runs": runs,
             "stat_runs": stat_runs, "kernel": {"argv": kernel_argv()[:3], "language": "python"}, "skipped": notes,
-            "notebooks": records,
+            "summary": summary(records, notes, time.perf_counter() - wall), "notebooks": records,
             "exit_status": 0 if all(r["verdict"] in VERDICTS_OK for r in records) else 1}

@@ -75,7 +75,9 @@ def _html(record):
                           "ignored": cell["ignored"]})
         views.append({**nb, "cell_views": cells})
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    return env.from_string(_TEMPLATE).render(record=record, views=views)
+    from .corpus import SUMMARY_LABELS
+
+    return env.from_string(_TEMPLATE).render(record=record, views=views, summary_labels=SUMMARY_LABELS)
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -95,6 +97,10 @@ Numbers are compared at the stored value's printed precision: <mark class="round
 <mark class="numeric">more</mark>, <mark class="nondeterministic">varies between fresh runs</mark>,
 <mark class="missing">no fresh partner</mark>, <mark class="added">new in the fresh run</mark>. Only differing numbers
 are marked; masked (cosmetic) parts such as timings are not compared and not marked.</p>
+{% if record.summary %}<h2>Corpus</h2><table class="summary">{% for key, label in summary_labels %}<tr><th>{{ label }}</th><td class="{{ key }}">{{ record.summary[key] }}</td></tr>{% endfor %}
+{% if record.summary.crashed_by_cause %}<tr><th>crashed by cause</th><td>{% for c, n in record.summary.crashed_by_cause.items() %}{{ n }} {{ c }}{% if not loop.last %}, {% endif %}{% endfor %}</td></tr>{% endif %}
+{% if record.summary.missing_modules %}<tr><th>missing modules</th><td>{% for m, n in record.summary.missing_modules.items() %}{{ n }} {{ m }}{% if not loop.last %}, {% endif %}{% endfor %}</td></tr>{% endif %}
+</table>{% endif %}
 <table><tr><th>notebook</th><th>verdict</th><th>cause</th><th>fresh runs</th><th>numbers reproduced</th><th>stored numbers compared</th><th>differences by kind</th></tr>
 {% for nb in views %}<tr><td><a href="#nb{{ loop.index }}">{{ nb.path }}</a></td><td class="{{ nb.verdict }}">{{ nb.verdict }}</td>
 <td>{{ nb.cause or "" }}</td><td>{{ nb.runs }}</td><td>{{ nb.numbers_reproduced }} of {{ nb.numbers_compared }}</td><td>{{ nb.coverage or "" }}</td><td>{% for k, n in nb.kinds.items() if n %}{{ n }} {{ k }} {% endfor %}</td></tr>{% endfor %}

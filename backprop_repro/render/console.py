@@ -173,7 +173,7 @@ def selftest_summary(record, out):
               f"{', '.join(record['unexplained_survivors'])}")
 
 
-def notebook_summary(record, strict_digits, out):
+def notebook_summary(record, strict_digits, out, reused=0):
     for nb in record["notebooks"]:
         kinds = ", ".join(f"{n} {k}" for k, n in nb["kinds"].items() if n) or "no differences"
         print(f"{nb['verdict']:<25} {nb['path']}: {nb['numbers_reproduced']} of {nb['numbers_compared']} numbers "
@@ -188,6 +188,20 @@ def notebook_summary(record, strict_digits, out):
                       f"{d['fresh'][:60]!r}: {d['explanation']}")
     for note in record.get("skipped", []):
         print(f"note: {note}")
+    if record.get("summary"):
+        from backprop_repro.notebooks.corpus import SUMMARY_LABELS
+
+        s = record["summary"]
+        line = "corpus: " + ", ".join(f"{s[k]:g} {label}" for k, label in SUMMARY_LABELS)
+        if s["crashed_by_cause"]:
+            line += "; crashed by cause: " + ", ".join(f"{n} {c}" for c, n in s["crashed_by_cause"].items())
+        if s["missing_modules"]:
+            line += "; missing modules: " + ", ".join(f"{n} {m}" for m, n in s["missing_modules"].items())
+        print(line + (f"; {reused} reused from the journal of an interrupted run" if reused else ""))
+    for nb in record["notebooks"]:
+        if (nb.get("worker") or {}).get("differs"):
+            print(f"note: {nb['path']} ran on {nb['worker']['address']}, whose "
+                  f"{', '.join(nb['worker']['differs'])} differ from this machine's")
     wrote([out / "notebooks.json", out / "notebook_numbers.csv", out / "notebooks.html"])
 
 

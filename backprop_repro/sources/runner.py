@@ -269,64 +269,8 @@ def run_and_judge(example_id, module_name):
     return ExampleOutcome.of(run_example(registry.Example(example_id, module_name)))
 
 
-def _worker_start():
-    """Workers leave Ctrl-C to the parent (which stops them) and, on Linux, die with their parent."""
-    import signal
-    import sys
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def stop_pool(pool):
-    """End a pool at once: queued work dropped, running workers killed (after an interrupt or an error)."""
-    import gc
-
-    workers = list((getattr(pool, "_processes", None) or {}).values())
-    for process in workers:
-        if process.is_alive():
-            process.kill()
-    pool.shutdown(wait=True, cancel_futures=True)
-    gc.collect()   # the pool's semaphores are released now, not left to the resource tracker to report
-
-
-def _start_quiet_forkserver():
-    """Start multiprocessing's fork server (the parent of every worker) with Ctrl-C blocked and stderr on
-    /dev/null, inherited by the workers from their first instruction: a Ctrl-C, or the run ending while a
-    worker starts, never prints a worker's traceback. A worker's failure reaches the parent as its result."""
-    import os
-    import signal
-    from multiprocessing import forkserver
-
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        forkserver.ensure_running()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-
-
-def example_pool(jobs):
-    """A process pool for examples (None for ``jobs`` <= 1): fresh interpreters, never a fork of a threaded
-    parent; workers leave Ctrl-C to the parent."""
-    if jobs is None or jobs <= 1:
-        return None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    if method == "forkserver":
-        _start_quiet_forkserver()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
-                               initializer=_worker_start)
+# the quiet process pool is shared with `notebook --jobs` (backprop_repro/core/pool.py)
+from backprop_repro.core.pool import _start_quiet_forkserver, _worker_start, example_pool, stop_pool  # noqa: E402,F401
 
 
 def _outcomes(examples, pool):
