@@ -462,3 +462,13 @@ def test_a_pandas_html_table_locates_a_changed_number_by_row_and_column():
     changed.loc["b", "y"] = 5
     diffs, *_ = compare([disp(html=frame._repr_html_())], [disp(html=changed._repr_html_())])
     assert failing(diffs) == ["numeric"] and diffs[0].explanation.endswith("at row 'b', column 'y'")
+
+
+def test_float32_reaches_its_own_precision_at_7_digits_and_float64_text_does_not():
+    stored = "array([0.1234567, 0.7654321], dtype=float32)"
+    diffs, *_ = compare([disp(stored)], [disp("array([0.1234568, 0.7654321], dtype=float32)")])
+    assert kinds(diffs) == ["rounding"]
+    diffs, *_ = compare([disp(stored)], [disp("array([0.1234568, 0.7654322], dtype=float32)")])
+    assert kinds(diffs) == ["rounding", "rounding"]
+    diffs, *_ = compare([disp("array([0.1234567, 0.7654321])")], [disp("array([0.1234568, 0.7654321])")])
+    assert failing(diffs) == ["numeric"]
