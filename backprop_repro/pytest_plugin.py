@@ -120,6 +120,8 @@ class NotebookItem(pytest.Item):
             record = excinfo.value.record
             lines = [f"{record['path']}: {record['verdict']} ({record['numbers_reproduced']} of "
                      f"{record['numbers_compared']} numbers reproduced)"]
+            if record.get("coverage"):
+                lines.append(f"  {record['coverage']}")
             if record.get("cause"):
                 lines.append(f"  cause {record['cause']}: {record['cause_detail']}")
             for d in record["differences"]:
