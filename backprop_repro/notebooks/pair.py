@@ -403,9 +403,13 @@ def compare_texts(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=Fa
                                       "numpy-scalar-repr: NumPy 2 prints scalars as np.float64(0.5) where 1.x printed "
                                       f"0.5 (NEP 51); {len(nep51)} number(s), each still compared"))
     if not differences and stored != fresh_runs[0]:
-        differences.append(Difference(cell, label, "cosmetic", "", "",
-                                      "layout: spacing, padding, line wrapping or line ends differ; every number "
-                                      "and word is the same"))
+        respelled = [r for r in rows if r["stored"] != r["fresh"]]
+        differences.append(Difference(cell, label, "cosmetic", respelled[0]["stored"] if respelled else "",
+                                      respelled[0]["fresh"] if respelled else "",
+                                      "layout: spacing, padding, line wrapping or line ends differ; every word is the "
+                                      "same and every number the same value" + (
+                                          f" ({len(respelled)} printed with other digits, such as an old 17-digit "
+                                          f"repr against today's shortest)" if respelled else "")))
     return result
 
 
