@@ -126,6 +126,30 @@ def test_ctrl_c_during_start_up_is_130_without_a_traceback(tmp_path, delay):
     assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err
 
 
+def test_the_start_up_guard_makes_ctrl_c_130_with_one_line():
+    """The guard itself, with the process held just after it is installed (an end-to-end Ctrl-C lands there only
+    by chance: the window closes once main() takes over)."""
+    code = ("from backprop_repro.cli.startup import install\ninstall()\nimport time\nprint('ready', flush=True)\n"
+            "time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err == "backprop-repro: interrupted during start-up; nothing was written\n"
+
+
+def test_python_m_installs_the_start_up_guard_before_anything_else():
+    import ast
+    import importlib.util
+
+    tree = ast.parse(Path(importlib.util.find_spec("backprop_repro.__main__").origin).read_text())
+    first_call = next(k for k, n in enumerate(tree.body) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call))
+    assert ast.unparse(tree.body[first_call]) == "install()"
+    before = [ast.unparse(n) for n in tree.body[:first_call]]
+    assert before == ["import sys", "from backprop_repro.cli.startup import install"]
+
+
 def _results(tmp_path):
     out = tmp_path / "r"
     assert main(["check", "feed_forward", "--out", str(out), "--quiet", "--no-report"]) == 0
