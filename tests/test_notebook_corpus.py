@@ -138,10 +138,7 @@ def test_an_interrupt_with_jobs_is_130_and_leaves_no_worker_or_kernel(tmp_path, 
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert b"Traceback" not in err and err.decode().count("\n") == 1
-    assert not [k for k in kernels if _alive(k)]           # killed before the tool exits, not left to time
-    deadline = time.monotonic() + 10                        # the fork server and resource tracker see EOF
-    while [p for p in everything if _alive(p)] and time.monotonic() < deadline:
-        time.sleep(0.2)
+    # kernels, workers, the fork server and the resource tracker: stopped before the tool exits, not left to time
     assert not [(p, _cmdline(p)) for p in everything if _alive(p)]
     assert not (tmp_path / "o" / "notebooks.json").exists()
 

@@ -62,3 +62,15 @@ def example_pool(jobs, initializer=_worker_start):
         _start_quiet_forkserver()
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
                                initializer=initializer)
+
+
+def stop_servers():
+    """Stop multiprocessing's fork server and resource tracker now (they would exit only once this process does):
+    a command that used a pool leaves no process of its own behind when it exits. Private API, hence the guard."""
+    from multiprocessing import forkserver, resource_tracker
+
+    for server in (getattr(forkserver, "_forkserver", None), getattr(resource_tracker, "_resource_tracker", None)):
+        try:
+            server._stop()
+        except (AttributeError, OSError, ChildProcessError):
+            pass

@@ -230,7 +230,7 @@ def stop_notebook_pool(pool, grace=10.0):
     import signal
     import time
 
-    from backprop_repro.core.pool import stop_pool
+    from backprop_repro.core.pool import stop_pool, stop_servers
 
     workers = list((getattr(pool, "_processes", None) or {}).values())
     for process in workers:
@@ -242,6 +242,7 @@ def stop_notebook_pool(pool, grace=10.0):
     for process in workers:
         process.join(max(0.0, deadline - time.monotonic()))
     stop_pool(pool)
+    stop_servers()
 
 
 def _pool_records(notebooks, todo, options, jobs, retries):
@@ -251,7 +252,7 @@ def _pool_records(notebooks, todo, options, jobs, retries):
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from backprop_repro.core.pool import example_pool
+    from backprop_repro.core.pool import example_pool, stop_servers
 
     cwd, queue, deaths, suspects = os.getcwd(), list(todo), Counter(), set()
     pool = example_pool(jobs, initializer=_notebook_worker_start)
@@ -289,6 +290,7 @@ def _pool_records(notebooks, todo, options, jobs, retries):
         stop_notebook_pool(pool)      # an interrupt or an error: no worker or kernel outlives the run
         raise
     pool.shutdown()
+    stop_servers()
 
 
 # --- Dask (--dask) -------------------------------------------------------------------------------------------
