@@ -325,9 +325,13 @@ def _dask_task(path, cwd, digest, options, limit):
         except subprocess.TimeoutExpired:
             answer = None
         finally:
-            if child.poll() is None:     # its kernel notices its parent is gone and exits (ipykernel)
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+            if child.poll() is None:     # SIGTERM: it kills its kernel; SIGKILL if it does not end
+                os.killpg(child.pid, signal.SIGTERM)
+                try:
+                    child.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)
+                    child.wait()
     if answer is None:
         return ("timeout", limit)
     if child.returncode != 0 or not answer:
@@ -337,17 +341,31 @@ def _dask_task(path, cwd, digest, options, limit):
 
 
 def _task_main(parent):
-    """The child process of :func:`_dask_task`: dies with the worker, reads (path, cwd, digest, options) from stdin,
-    writes the pickled outcome to stdout."""
+    """The child process of :func:`_dask_task`: reads (path, cwd, digest, options) from stdin, writes the pickled
+    outcome to stdout; SIGTERM (also sent when its worker dies) kills its kernel and ends it."""
     import pickle
     import signal
 
+    def stop(signum, frame):
+        raise KeyboardInterrupt       # kernel.run kills the kernel on its way out
+
+    signal.signal(signal.SIGTERM, stop)
     if sys.platform.startswith("linux"):
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
     if os.getppid() != parent:
         os._exit(1)
+    try:
+        _answer()
+    except KeyboardInterrupt:
+        os._exit(130)
+
+
+def _answer():
+    """The outcome of the task read from stdin, written to stdout (pickled)."""
+    import pickle
+
     out = os.fdopen(os.dup(1), "wb")
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)                           # nothing printed may corrupt the answer
@@ -368,6 +386,25 @@ def _task_main(parent):
             result = ("ok", check_notebook(path, **options), fingerprint())
     out.write(pickle.dumps(result))
     out.flush()
+
+
+def _children():
+    """This process's descendants (psutil comes with distributed)."""
+    import psutil
+
+    return psutil.Process().children(recursive=True)
+
+
+def _reap(processes, grace=10.0):
+    """Wait for ``processes`` (a closed local cluster's workers, their tasks and kernels) to end; kill the rest."""
+    import psutil
+
+    _, alive = psutil.wait_procs(processes, timeout=grace)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
 
 
 def _from_task(path, result, environment, retries):
@@ -415,7 +452,12 @@ def _dask_records(notebooks, todo, options, environment, address, jobs, retries)
                 hard_timeout(notebooks[i], options)) for i in todo}
     quiet = {"distributed": logging.getLogger("distributed")}
     levels = {name: log.level for name, log in quiet.items()}
+    from backprop_repro.core.pool import stop_servers
+
     with contextlib.ExitStack() as stack:
+        tree = []
+        stack.callback(_reap, tree)             # last: whatever the local cluster started, gone
+        stack.callback(stop_servers)            # the resource tracker the local workers' start brought up
         for log in quiet.values():
             log.setLevel(logging.CRITICAL)      # worker restarts are reported per notebook, not as log lines
         stack.callback(lambda: [log.setLevel(levels[name]) for name, log in quiet.items()])
@@ -429,6 +471,7 @@ def _dask_records(notebooks, todo, options, environment, address, jobs, retries)
             cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                                        dashboard_address=None, silence_logs=logging.CRITICAL))
             client = stack.enter_context(Client(cluster))
+            stack.callback(lambda: tree.extend(_children()))     # first, while the cluster still runs
         else:
             try:
                 client = stack.enter_context(Client(address, timeout="30s"))
