@@ -120,6 +120,21 @@ def test_jobs_2_writes_the_files_of_jobs_1_in_the_order_given(tmp_path, capsys):
     assert not (outs["2"] / C.JOURNAL).exists()          # a published run's journal is gone
 
 
+def test_records_read_back_from_the_journal_write_the_same_files(tmp_path):
+    paths = corpus(tmp_path / "nb")
+    runs = []
+    for resume in (False, True):
+        check_all, state = C.checker(tmp_path / "o", jobs=2, resume=resume)
+        runs.append(check_all(paths, OPTIONS, {"numpy": "x"}, None))
+    assert state["reused"] == 4
+    for i, records in enumerate(runs):
+        (tmp_path / f"w{i}").mkdir()
+        write_outputs({"notebooks": records, "environment": {}, "runs": 1, "summary": C.summary(records)},
+                      tmp_path / f"w{i}")
+    for name in ("notebooks.json", "notebook_numbers.csv", "notebooks.html"):
+        assert (tmp_path / "w0" / name).read_bytes() == (tmp_path / "w1" / name).read_bytes()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig, where", [(signal.SIGINT, []), (signal.SIGTERM, []),
                                         (signal.SIGINT, ["--dask", "local"])])

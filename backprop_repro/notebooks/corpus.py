@@ -88,7 +88,7 @@ class Journal:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             atomic.write_text(self.folder / f"{key}.json", json.dumps({"key": key, "record": record}) + "\n")
-        except (OSError, atomic.WriteFailed) as exc:
+        except (OSError, atomic.WriteFailed, TypeError, ValueError) as exc:   # ValueError: a circular record
             if not self.warned:
                 print(f"warning: {self.folder}: cannot journal results ({exc}); this run cannot be resumed",
                       file=sys.stderr)
