@@ -472,3 +472,18 @@ def test_float32_reaches_its_own_precision_at_7_digits_and_float64_text_does_not
     assert kinds(diffs) == ["rounding", "rounding"]
     diffs, *_ = compare([disp("array([0.1234567, 0.7654321])")], [disp("array([0.1234568, 0.7654321])")])
     assert failing(diffs) == ["numeric"]
+
+
+@pytest.mark.parametrize("stored, fresh", [("0.2", repr(1 / 7)), ("0.8", repr(5 / 7)), ("0.5", repr(0.4999)),
+                                           (repr(5 / 7), "0.8")])
+def test_a_short_text_gives_no_rounding_allowance_to_a_full_precision_one(stored, fresh):
+    from backprop_repro.notebooks.numbers import compare_number, parse_number
+
+    assert compare_number(parse_number(stored), parse_number(fresh)) == "numeric"
+
+
+@pytest.mark.parametrize("stored, fresh", [("0.3", "0.30000000000000004"), ("0.123456789012345", "0.123456789012346")])
+def test_a_last_bit_at_full_precision_is_still_rounding(stored, fresh):
+    from backprop_repro.notebooks.numbers import compare_number, parse_number
+
+    assert compare_number(parse_number(stored), parse_number(fresh)) == "rounding"

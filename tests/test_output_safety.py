@@ -478,3 +478,45 @@ def test_the_helper_refuses_the_same_file_twice_by_any_name(tmp_path):
     atomic.distinct([("one", tmp_path / "a"), ("two", tmp_path / "c")])
     with pytest.raises(BadInput, match="two: is the same file as one"):
         atomic.distinct([("one", tmp_path / "a"), ("two", tmp_path / "b")])
+
+
+def _pin_copy(tmp_path):
+    pins = tmp_path / "pins"
+    shutil.copytree(PINS_DIR, pins)
+    return pins, {p.name: p.read_bytes() for p in pins.rglob("*.json")}
+
+
+@pytest.mark.parametrize("how", ["junit", "summary", "linked output", "junit new file"])
+def test_no_output_of_a_check_lands_in_the_pin_folder(tmp_path, monkeypatch, capsys, how):
+    pins, before = _pin_copy(tmp_path)
+    out = tmp_path / "out"
+    argv = ["check", "feed_forward", "--pins", str(pins), "--out", str(out), "--quiet", "--jobs", "1"]
+    if how == "junit":
+        argv += ["--junit-xml", str(pins / "feed_forward.json")]
+    elif how == "junit new file":
+        argv += ["--junit-xml", str(pins / "junit.json")]
+    elif how == "summary":
+        monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(pins / "losses.json"))
+    else:
+        out.mkdir()
+        os.symlink(pins / "feed_forward.json", out / "comparison.csv")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "pin folder" in err and err.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in pins.rglob("*.json")} == before
+
+
+def test_the_commands_that_update_pins_still_write_them(tmp_path):
+    pins, before = _pin_copy(tmp_path)
+    (pins / "feed_forward.json").unlink()
+    assert main(["pins", "update", "feed_forward", "--pins", str(pins)]) == 1   # a new pin is a change
+    written = json.loads((pins / "feed_forward.json").read_text())
+    assert written["quantities"] == json.loads(before["feed_forward.json"])["quantities"]
+
+
+def test_a_history_database_never_lands_in_the_pin_folder(tmp_path, capsys):
+    from backprop_repro.store.locations import default_pins_dir
+
+    db = default_pins_dir() / "history.sqlite"
+    assert main(["history", "show", "--db", str(db), "--out", str(tmp_path / "h")]) == 2
+    assert "pin folder" in capsys.readouterr().err and not db.exists()

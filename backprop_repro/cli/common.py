@@ -7,7 +7,7 @@ from pathlib import Path
 from backprop_repro.core.errors import BadInput
 from backprop_repro.store.locations import checkout_root, default_pins_dir
 
-__all__ = ["DEFAULT_OUT", "say", "add_out", "add_quiet", "add_pins", "writable_dir", "pins_dir", "refuse_out_in_pins",
+__all__ = ["DEFAULT_OUT", "say", "add_out", "add_quiet", "add_pins", "writable_dir", "pins_dir", "refuse_out_in_pins", "keep_pins_read_only",
            "bench_section", "Progress"]
 
 DEFAULT_OUT = "reports/latest"
@@ -60,6 +60,15 @@ def refuse_out_in_pins(args):
         if real == pins_real or pins_real in real.parents:
             raise BadInput(f"--out {out}: is the pin folder {folder} or inside it, where its files would be taken "
                            f"for orphaned pins; pass another --out (default {DEFAULT_OUT})")
+
+
+def keep_pins_read_only(args):
+    """Every command but the two that update pins (``pins update``, ``sweep --update-pin``) only reads them: no
+    output of it (``--junit-xml``, the step summary, a linked output file, a history database) lands there."""
+    from backprop_repro.store import atomic
+
+    writes_pins = args.command == "pins" or getattr(args, "update_pin", False)
+    atomic.set_read_only_folders([] if writes_pins else [pins_dir(args, must_exist=False), default_pins_dir()])
 
 
 def pins_dir(args, must_exist=True, for_writing=False):

@@ -49,7 +49,9 @@ def _add_bisect(actions):
 
 def _db(args):
     from backprop_repro.history.store import DEFAULT_DB
+    from backprop_repro.store import atomic
 
+    atomic.refuse_read_only_folder(args.db or DEFAULT_DB, f"--db {args.db or DEFAULT_DB}", "pass another --db")
     return args.db or DEFAULT_DB
 
 

@@ -197,6 +197,7 @@ def _main(argv=None):
         except SystemExit as exc:   # argparse: --help (0) or a usage error (2), already printed
             return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
         common.refuse_out_in_pins(args)
+        common.keep_pins_read_only(args)
         return exit_code(args.func(args))
     except BadInput as exc:
         print(f"backprop-repro: error: {exc}", file=sys.stderr)

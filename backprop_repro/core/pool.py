@@ -9,11 +9,30 @@ def _worker_start():
     import sys
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     if sys.platform.startswith("linux"):
         import ctypes
 
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _exit_with_parent():
+    """A thread that ends this worker when the process that started the pool dies (kill -9 included): the fork
+    server holds the pool's pipes open, so without it an orphaned worker would wait for work for ever."""
+    import multiprocessing
+    import os
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch():
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def stop_pool(pool):

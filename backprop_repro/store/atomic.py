@@ -47,11 +47,31 @@ def _failed(path, label, elsewhere, exc=None, problem=None):
     return WriteFailed(path, label, problem, f"make it writable or {elsewhere}")
 
 
+_READ_ONLY_FOLDERS = []
+
+
+def set_read_only_folders(folders):
+    """The folders this run only reads (the pins, for every command but the ones that update them): no write of
+    this module lands in them, also not through a link."""
+    _READ_ONLY_FOLDERS[:] = [Path(os.path.realpath(folder)) for folder in folders]
+
+
+def refuse_read_only_folder(path, label=None, elsewhere="write elsewhere"):
+    """A ``WriteFailed`` when ``path`` (its links resolved) lies in a folder this run only reads."""
+    final = Path(os.path.realpath(path))
+    for folder in _READ_ONLY_FOLDERS:
+        if final == folder or folder in final.parents:
+            link = f" (a link to {final})" if final != Path(os.path.abspath(path)) else ""
+            raise WriteFailed(Path(path), label or str(path), f"is in the pin folder {folder}{link}, which this "
+                              f"command only reads", elsewhere)
+
+
 def resolve_target(path, label=None, elsewhere="write elsewhere"):
     """The file a write to ``path`` replaces: ``path`` with its symlinks resolved, checked to be a regular file
     (or absent) in an existing directory, writable and not a mount point."""
     path = Path(path)
     label = label or str(path)
+    refuse_read_only_folder(path, label, elsewhere)
     final = Path(os.path.realpath(path))
     link = f" (a link to {final})" if final != Path(os.path.abspath(path)) else ""
     try:
