@@ -155,3 +155,22 @@ def test_a_failed_probe_process_is_one_line_exit_1(pins_dir, tmp_path, monkeypat
     code = main(["check", "losses", "--repeat", "2", "--pins", str(pins_dir), "--out", str(tmp_path / "o"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "probe process 2 failed" in err
+
+
+@pytest.mark.parametrize("change, code", [({"actual": [1.0, 2.0]}, 1), ({"dtype": "complex128"}, 2),
+                                          ({"dtype": "int64", "actual": ["x"]}, 2), ({"dtype": "object"}, 2)])
+def test_compare_of_a_changed_shape_or_a_foreign_dtype_is_a_verdict_or_bad_input(tmp_path, capsys, change, code):
+    import json
+
+    assert main(["check", "feed_forward", "--quiet", "--jobs", "1", "--no-report", "--out", str(tmp_path / "a")]) == 0
+    record = json.loads((tmp_path / "a" / "results.json").read_text())
+    next(r for r in record["results"] if r["quantity"] == "hidden").update(change)
+    (tmp_path / "b.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b.json"), "--out", str(tmp_path / "c")]) == code
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    if code == 2:
+        assert captured.err.count("\n") == 1 and "feed_forward:hidden" in captured.err
+    else:
+        assert "1 out of tolerance" in captured.out

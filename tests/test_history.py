@@ -408,3 +408,28 @@ def test_a_probe_never_imports_the_installed_packages_modules(tmp_path):
     proc = subprocess.run([sys.executable, "-c", bisect_mod._BOOTSTRAP.format("backprop_repro"), "check", "x"],
                           cwd=tmp_path, env=env, capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.strip() == "['check', 'x']"
+
+
+def test_a_database_without_its_tables_or_with_a_misfit_value_is_bad_input_on_show(tmp_path, capsys):
+    import sqlite3
+
+    from backprop_repro.cli.commands import main
+    from backprop_repro.history import store
+
+    db = tmp_path / "h.sqlite"
+    store.connect(db, create=True).close()
+    con = sqlite3.connect(db)
+    for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.commit()
+    con.close()
+    assert main(["history", "show", "--db", str(db), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1 and str(db) in err
+
+
+def test_an_object_dtype_never_enters_the_history():
+    from backprop_repro.history import store
+
+    with pytest.raises(ValueError):
+        store.encode_value([1.0, 2.0], "object", [2])

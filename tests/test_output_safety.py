@@ -520,3 +520,12 @@ def test_a_history_database_never_lands_in_the_pin_folder(tmp_path, capsys):
     db = default_pins_dir() / "history.sqlite"
     assert main(["history", "show", "--db", str(db), "--out", str(tmp_path / "h")]) == 2
     assert "pin folder" in capsys.readouterr().err and not db.exists()
+
+
+def test_a_report_replaces_a_check_set_whole(tmp_path):
+    """A report into a folder that holds a check's set: the older record is not left beside the new report."""
+    out, other = tmp_path / "out", tmp_path / "other"
+    assert main(["check", "losses", "--out", str(out), "--quiet", "--jobs", "1"]) == 0
+    assert main(["check", "feed_forward", "--out", str(other), "--quiet", "--jobs", "1", "--no-report"]) == 0
+    assert main(["report", str(other / "results.json"), "--out", str(out)]) == 0
+    assert not (out / "results.json").exists() and "feed_forward" in (out / "index.html").read_text()

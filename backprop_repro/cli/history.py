@@ -67,7 +67,10 @@ def run_add(args):
 
 
 def run_show(args):
+    import sqlite3
+
     from backprop_repro.core import record
+    from backprop_repro.core.errors import BadInput
     from backprop_repro.history import show, store
     from backprop_repro.render import history as render
     from backprop_repro.store.outputs import OWNED, output_set
@@ -76,6 +79,9 @@ def run_show(args):
     con = store.connect(_db(args))
     try:
         result = show.history(con, args.quantities)
+    except (sqlite3.Error, ValueError) as exc:   # tables missing or a value that does not fit its dtype
+        raise BadInput(f"--db {_db(args)}: the history does not read ({exc}); add the records again into a new "
+                       f"--db") from None
     finally:
         con.close()
     with output_set(out, OWNED["history"]) as staging:

@@ -194,6 +194,8 @@ def encode_value(actual, dtype, shape):
         return None, None
     if dtype == "str":
         return None, actual if isinstance(actual, str) else json.dumps(actual)
+    if np.dtype(dtype).kind not in "fiub":   # bytes of objects, dates or text would be pointers or unreadable
+        raise ValueError(f"dtype {dtype} is not a numeric dtype of a results file")
     array = np.array(actual, dtype=np.dtype(dtype).newbyteorder("<"))
     if list(array.shape) != list(shape or []):
         array = array.reshape(shape)

@@ -51,9 +51,19 @@ def _value(row):
     if row.get("dtype") == "str":
         return actual
     try:
-        return np.array(actual, dtype=row["dtype"])
+        value = np.array(actual, dtype=row["dtype"])
+        if value.dtype.kind not in "fiub":   # a dtype a results file should not hold (object, text, dates)
+            raise BadInput(f"quantity {row.get('example')}:{row.get('quantity')}: dtype {row['dtype']} is not a "
+                           f"numeric dtype of a results file; regenerate it with `backprop-repro check`")
+        return value
     except (TypeError, ValueError):   # None (non-finite) inside: not comparable bitwise
-        return np.array([np.nan if v is None else v for v in np.ravel(np.array(actual, dtype=object))], dtype=float)
+        try:
+            return np.array([np.nan if v is None else v for v in np.ravel(np.array(actual, dtype=object))],
+                            dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise BadInput(f"quantity {row.get('example')}:{row.get('quantity')}: a value is not a number of dtype "
+                           f"{row.get('dtype')} ({exc}); regenerate the results file with `backprop-repro check`") \
+                from None
 
 
 def _cell(base_row, row):
@@ -68,6 +78,8 @@ def _cell(base_row, row):
         return "identical", 0
     if result.passed:
         return f"{result.max_ulp} ULP", result.max_ulp
+    if result.max_abs_error is None:   # shapes or dtypes differ: nothing element by element
+        return f"out of tolerance ({result.message})", None
     return f"out of tolerance ({result.max_ulp} ULP, abs {result.max_abs_error:.3g})", result.max_ulp
 
 

@@ -44,7 +44,8 @@ __all__ = ["output_set", "OWNED", "LOCK_NAME", "STAGING_PREFIX"]
 #: dropped (a stale index.html never stays beside a newer results.json).
 OWNED = {
     "check": ("results.json", "index.html", "comparison.csv", "document_values.csv", "claims.csv"),
-    "report": ("index.html", "comparison.csv", "document_values.csv", "claims.csv"),
+    # a report replaces a check's set whole: the record behind an older report is not left beside it
+    "report": ("index.html", "comparison.csv", "document_values.csv", "claims.csv", "results.json"),
     "bench": ("bench.csv", "bench.json", "scaling.csv", "gates.csv"),
     "compare": ("drift.html", "drift.csv"),
     "drift": ("cpu_drift.csv", "cpu_drift.html", "cpu_drift.json"),
