@@ -79,7 +79,8 @@ class Journal:
             entry = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return entry.get("record") if isinstance(entry, dict) and entry.get("key") == key else None
+        record = entry.get("record") if isinstance(entry, dict) and entry.get("key") == key else None
+        return record if isinstance(record, dict) and "verdict" in record else None
 
     def put(self, key, record):
         """Journal ``record`` atomically; a folder that cannot be written costs resumability, not the run."""
@@ -117,7 +118,7 @@ def _lost(path, workers, retries):
 
 
 def _counted(notebooks, finished, progress, total, done):
-    """Journal and count records as ``finished`` yields them (index, record); returns {index: record}."""
+    """Records as ``finished`` yields them (index, record), each counted on the progress; {index: record}."""
     records = {}
     for i, record in finished:
         records[i] = record
