@@ -325,3 +325,13 @@ def test_pytest_items_show_the_cause(tmp_path):
                            "--repro-nb-runs", "1", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 1 and "cause missing-file: the data file no_such_data.csv" in done.stdout, done.stdout
+
+
+def test_a_kernel_that_dies_at_start_is_a_crash_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "ipykernel_launcher.py").write_text("import sys\nsys.exit(3)\n")   # shadows the kernel's module
+    path = ok_notebook(tmp_path / "k.ipynb")
+    assert main(["notebook", str(path), "--out", str(tmp_path / "o"), "--quiet", "--jobs", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    record = json.loads((tmp_path / "o" / "notebooks.json").read_text())
+    assert record["notebooks"][0]["verdict"] == "crashed" and "did not start" in json.dumps(record)

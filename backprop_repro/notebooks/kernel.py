@@ -113,6 +113,8 @@ def run(work, path, timeout):
     except DeadKernelError:
         crash = {"cause": "error", "detail": "the kernel died: its process ended (out of memory, os._exit, or a crash "
                                              "in compiled code)", "cell": client.current}
+    except RuntimeError as exc:   # jupyter_client: "Kernel died before replying to kernel_info"
+        crash = {"cause": "error", "detail": f"the kernel did not start ({exc})", "cell": client.current}
     except BaseException:
         _kill(client, km)
         raise
