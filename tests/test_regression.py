@@ -1,4 +1,4 @@
-"""Your own values, pinned: repro.check_values and the pytest fixture repro_regression (pytest11 plugin)."""
+"""Your own values, pinned: backprop_repro.check_values and the pytest fixture repro_regression (pytest11 plugin)."""
 
 import json
 import subprocess
@@ -216,3 +216,11 @@ def test_an_examples_unsupported_quantity_names_the_example_and_quantity():
     with pytest.raises(UnsupportedValue, match="'my_fit:z': unsupported type complex"):
         pins.make_pin(example, {"w": np.float64(1.0), "z": 1j}, {})
     assert pins.make_pin(example, {"w": np.float64(1.0)}, {})["quantities"]["w"]["dtype"] == "float64"
+
+
+def test_the_package_s_public_names_all_import():
+    import backprop_repro
+
+    namespace = {}
+    exec("from backprop_repro import *", namespace)
+    assert set(backprop_repro.__all__) <= set(namespace)

@@ -105,7 +105,7 @@ def check_values(vals, path, policy=None, regen=False, provenance=None):
         if not isinstance(value, str) and fresh[key].dtype.kind == "f" and not np.isfinite(fresh[key]).all():
             raise BadInput(f"{key!r}: holds NaN or infinity, which no policy accepts; pin a finite finding "
                            f"(e.g. np.isnan(x)) instead")
-    new = _pin_data(name, fresh, policy, {"command": "repro.check_values", **(provenance or fingerprint())})
+    new = _pin_data(name, fresh, policy, {"command": "backprop_repro.check_values", **(provenance or fingerprint())})
     try:
         old = pins.load_pin(path.parent, name, fix=_REPLACE)
     except BadInput as exc:
