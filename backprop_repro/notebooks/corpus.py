@@ -33,7 +33,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from backprop_repro.core.errors import BadInput
+from backprop_repro.core.errors import EXIT_INTERRUPTED, BadInput
 
 __all__ = ["JOURNAL", "KILLED_WORKER", "Journal", "checker", "summary", "default_jobs"]
 
@@ -205,7 +205,7 @@ def _notebook_worker_start():
     def stop(signum, frame):
         if _in_task:
             raise KeyboardInterrupt
-        os._exit(130)
+        os._exit(EXIT_INTERRUPTED)
 
     signal.signal(signal.SIGTERM, stop)
 
@@ -220,7 +220,7 @@ def _check_in_worker(path, cwd, options):
     try:
         return check_notebook(path, **options)
     except KeyboardInterrupt:  # SIGTERM from the parent: the kernel is gone, and so is this worker
-        os._exit(130)
+        os._exit(EXIT_INTERRUPTED)
     finally:
         _in_task = False
 
@@ -360,7 +360,7 @@ def _task_main(parent):
     try:
         _answer()
     except KeyboardInterrupt:
-        os._exit(130)
+        os._exit(EXIT_INTERRUPTED)
 
 
 def _answer():
@@ -432,13 +432,33 @@ def _from_task(path, result, environment, retries):
             "stored_outputs": None}
 
 
+def _dask_client(stack, address, jobs, tree):
+    """A Dask client on ``stack``: a LocalCluster of ``jobs`` one-thread worker processes for ``local`` (its
+    processes listed into ``tree`` as it closes), else the scheduler at ``address``."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if address == "local":
+        cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                                   dashboard_address=None, silence_logs=logging.CRITICAL))
+        client = stack.enter_context(Client(cluster))
+        stack.callback(lambda: tree.extend(_children()))     # first, while the cluster still runs
+        return client
+    try:
+        return stack.enter_context(Client(address, timeout="30s"))
+    except (OSError, ValueError, TypeError) as exc:
+        raise BadInput(f"--dask {address}: cannot reach a Dask scheduler there ({exc}); give its address such as "
+                       f"tcp://host:8786, or 'local'") from None
+
+
 def _dask_records(notebooks, todo, options, environment, address, jobs, retries):
     """(index, record) as the Dask tasks finish (each notebook one task; a lost worker's task submitted again)."""
     import contextlib
     import logging
 
     import dask
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
     from distributed.client import FutureCancelledError
 
     try:
@@ -468,17 +488,7 @@ def _dask_records(notebooks, todo, options, environment, address, jobs, retries)
         # notebook it ran, never to one merely queued there
         stack.enter_context(dask.config.set({"distributed.scheduler.allowed-failures": 0,
                                              "distributed.scheduler.worker-saturation": 1.0}))
-        if address == "local":
-            cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                                       dashboard_address=None, silence_logs=logging.CRITICAL))
-            client = stack.enter_context(Client(cluster))
-            stack.callback(lambda: tree.extend(_children()))     # first, while the cluster still runs
-        else:
-            try:
-                client = stack.enter_context(Client(address, timeout="30s"))
-            except (OSError, ValueError, TypeError) as exc:
-                raise BadInput(f"--dask {address}: cannot reach a Dask scheduler there ({exc}); give its address "
-                               f"such as tcp://host:8786, or 'local'") from None
+        client = _dask_client(stack, address, jobs, tree)
         deaths = Counter()
         futures = {client.submit(_dask_task, *args[i], pure=False): i for i in todo}
         pending = as_completed(futures)
@@ -536,14 +546,7 @@ def summary(records, notes=(), wall_seconds=None):
 
 
 #: summary's keys in the order the console and the HTML show them, with their labels.
-SUMMARY_LABELS = (("found", "notebooks found"), ("valid", "valid"), ("skipped", "skipped (not Python)"),
-                  ("run", "run"), ("with_stored_outputs", "with stored outputs"),
-                  ("ran_without_error", "ran without error"), ("reproduced", "reproduced"),
-                  ("reproduced_statistically", "reproduced statistically"), ("not_reproduced", "not reproduced"),
-                  ("no_stored_outputs", "no stored outputs"), ("crashed", "crashed"), ("timed_out", "timed out"),
-                  ("numbers_stored", "numbers stored"), ("numbers_compared", "numbers compared"),
-                  ("numbers_reproduced", "numbers reproduced"), ("seconds_median", "median seconds per notebook"),
-                  ("seconds_total", "total seconds"))
+
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def _html(record):
                           "ignored": cell["ignored"]})
         views.append({**nb, "cell_views": cells})
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    from .corpus import SUMMARY_LABELS
+    from backprop_repro.render.console import SUMMARY_LABELS
 
     return env.from_string(_TEMPLATE).render(record=record, views=views, summary_labels=SUMMARY_LABELS)
 

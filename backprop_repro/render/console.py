@@ -189,8 +189,6 @@ def notebook_summary(record, strict_digits, out, reused=0):
     for note in record.get("skipped", []):
         print(f"note: {note}")
     if record.get("summary"):
-        from backprop_repro.notebooks.corpus import SUMMARY_LABELS
-
         s = record["summary"]
         line = "corpus: " + ", ".join(f"{s[k]:g} {label}" for k, label in SUMMARY_LABELS)
         if s["crashed_by_cause"]:
@@ -233,3 +231,14 @@ def pins_update_summary(record, pins_dir):
         print(f"{len(changed)} pin file(s) changed: {', '.join(changed)}. Review with `git diff {pins_dir}` (a new "
               f"pin file: `git add -N` it first, `git status` lists them) and commit; exit 1 so that a regeneration "
               f"is never silent.")
+
+
+#: The corpus summary's fields and their words (console and HTML).
+SUMMARY_LABELS = (("found", "notebooks found"), ("valid", "valid"), ("skipped", "skipped (not Python)"),
+                  ("run", "run"), ("with_stored_outputs", "with stored outputs"),
+                  ("ran_without_error", "ran without error"), ("reproduced", "reproduced"),
+                  ("reproduced_statistically", "reproduced statistically"), ("not_reproduced", "not reproduced"),
+                  ("no_stored_outputs", "no stored outputs"), ("crashed", "crashed"), ("timed_out", "timed out"),
+                  ("numbers_stored", "numbers stored"), ("numbers_compared", "numbers compared"),
+                  ("numbers_reproduced", "numbers reproduced"), ("seconds_median", "median seconds per notebook"),
+                  ("seconds_total", "total seconds"))
