@@ -48,7 +48,9 @@ def test_figures_drawn_ahead_are_the_report_s_own(tmp_path):
     example_id = next(i for i in registry.example_ids() if registry.get(i).figures)
     pool = runner.example_pool(2)
     try:
-        ahead = report.FiguresAhead(pool)
+        from backprop_repro.render.figures_ahead import FiguresAhead
+
+        ahead = FiguresAhead(pool)
         record = runner.check([example_id], PINS_DIR, pool=pool, on_example=ahead.submit)
         drawn = ahead.drawn()
     finally:

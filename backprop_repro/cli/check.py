@@ -3,6 +3,7 @@ claims; write results.json and the report; JUnit XML and the GitHub step summary
 
 import json
 import os
+import threading
 from pathlib import Path
 
 from backprop_repro.cli import common
@@ -73,9 +74,10 @@ def _judge(args, out, pins_dir):
     try:
         ahead = None
         if pool is not None and not args.no_report:
-            from backprop_repro.render.report import FiguresAhead
+            from backprop_repro.render.figures_ahead import FiguresAhead
 
             ahead = FiguresAhead(pool)
+            threading.Thread(target=_warm_up_the_report, daemon=True).start()   # while the examples run
         record = runner.check(ids, pins_dir, progress=progress, strict=args.strict, repeat=args.repeat,
                               bench=common.bench_section(args.bench), pool=pool, on_example=ahead and ahead.submit)
         with output_set(out, OWNED["check"]) as staging:
@@ -87,13 +89,22 @@ def _judge(args, out, pins_dir):
     finally:
         progress.close()
     if pool is not None:
+        from backprop_repro.core.pool import stop_servers
+
         pool.shutdown()
+        stop_servers()
     return record
+
+
+def _warm_up_the_report():
+    from backprop_repro.render import report
+
+    report.warm_up()
 
 
 def write_outputs(record, out, render=True, rendered=None):
     """results.json, then (``render``) the report (index.html and the CSV tables) read from it; all atomic.
-    ``rendered``: the record's figures drawn ahead (:class:`backprop_repro.render.report.FiguresAhead`)."""
+    ``rendered``: the record's figures drawn ahead (:class:`backprop_repro.render.figures_ahead.FiguresAhead`)."""
     from backprop_repro.store import atomic
 
     atomic.write_text(out / "results.json", json.dumps(record.as_dict(), indent=1, allow_nan=False) + "\n")

@@ -15,8 +15,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from backprop_repro.store import atomic
-from backprop_repro.render import figures
 from backprop_repro.core import values
+from backprop_repro.render.figures_ahead import _figure_inputs, _figures, draw_example_figures
 from backprop_repro.core.policies import printed_decimals, printed_text
 from backprop_repro.store.results import SCHEMA_VERSION, load_results  # noqa: F401 - read by `report`, `compare`
 
@@ -89,30 +89,6 @@ def _counts(rows):
     return counts
 
 
-def _figure_inputs(entry, rows):
-    """(figure specs, fresh quantities, pinned quantities) of one example's entry and result rows."""
-    actual = {r["quantity"]: r["actual"] for r in rows if r.get("actual") is not None}
-    expected = {r["quantity"]: r["expected"] for r in rows if r.get("expected") is not None}
-    return entry.get("figures"), actual, expected
-
-
-class FiguresAhead:
-    """Draws each example's figures in ``pool`` as soon as the example is judged (``submit``), so that the
-    report's figures overlap the examples still running; ``drawn()`` gives them to :func:`write_report`.
-    The figures are those the report would draw itself from the record."""
-
-    def __init__(self, pool):
-        self.pool, self.futures = pool, {}
-
-    def submit(self, entry, rows):
-        if entry.get("figures"):
-            inputs = _figure_inputs(entry, values.json_safe(rows))
-            self.futures[entry["example"]] = self.pool.submit(figures.example_figures, *inputs)
-
-    def drawn(self):
-        return {name: future.result() for name, future in self.futures.items()}
-
-
 def _view(record, rendered=None):
     """What the template needs from one results record (``rendered``: example -> figures drawn ahead)."""
     by_example = {}
@@ -125,12 +101,12 @@ def _view(record, rendered=None):
         rows = by_example.get(name, [])
         drawn = (rendered or {}).get(name)
         sections.append({"id": name, "meta": e, "rows": rows, "counts": _counts(rows),
-                         "figures": drawn if drawn is not None else figures.example_figures(*_figure_inputs(e, rows)),
+                         "figures": drawn if drawn is not None else draw_example_figures(*_figure_inputs(e, rows)),
                          "document_values": [d for d in record.get("document_values", []) if d["example"] == name]})
     problems = ([r for r in record["results"] if r["status"] != "pass"],
                 [c for c in record["claims"] if c["verdict"] == "not-reproduced" or c["status"] != "pass"],
                 [d for d in record.get("document_values", []) if d["outcome"] != "reproduced" or d["status"] != "pass"])
-    sweeps = [{"record": s, "figure": figures.sweep_figure(s)} for s in record.get("sweeps") or []]
+    sweeps = [{"record": s, "figure": _figures().sweep_figure(s)} for s in record.get("sweeps") or []]
     return {"record": record, "env": record["environment"], "sweeps": sweeps, "counts": _counts(record["results"]),
             "sections": sections, "failures": problems[0], "claims_top": problems[1], "values_top": problems[2],
             "exit_status": record.get("exit_status"), "n_claims": len(record["claims"]),
@@ -144,7 +120,7 @@ def _bench_view(section):
     if not section:
         return None
     table, scaling = pd.DataFrame(section.get("table", [])), pd.DataFrame(section.get("scaling", []))
-    figure = figures.scaling_figure(table, scaling) if len(table) and len(scaling) else None
+    figure = _figures().scaling_figure(table, scaling) if len(table) and len(scaling) else None
     sweep_rows = [r for r in section.get("table", []) if r.get("limit_s")]
     return {"table": section.get("table", []), "scaling": section.get("scaling", []),
             "gates": section.get("gates", []), "figure": figure,
@@ -175,10 +151,15 @@ TEMPLATES.filters["as_printed"] = _as_printed
 TEMPLATES.filters["env_value"] = _env_value
 
 
+def warm_up():
+    """Compile the report's template now (for a caller with time to spare while it waits for its examples)."""
+    TEMPLATES.get_template("report.html.j2")
+
+
 def write_report(records, out, bench=None, rendered=None):
     """index.html for one or more results records (one block each) and the CSV tables of the first;
     ``bench`` a benchmark section to show when the first record carries none; ``rendered`` the first
-    record's figures drawn ahead (:class:`FiguresAhead`)."""
+    record's figures drawn ahead (:class:`backprop_repro.render.figures_ahead.FiguresAhead`)."""
     out = Path(out)
     write_tables(records[0], out)
     html = TEMPLATES.get_template("report.html.j2").render(views=[_view(r, rendered if k == 0 else None) for k, r in enumerate(records)],
