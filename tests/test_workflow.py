@@ -182,3 +182,11 @@ def test_test_suite_runs_under_tox_on_linux_and_macos():
     systems = tests["strategy"]["matrix"]["os"]
     assert any(s.startswith("ubuntu") for s in systems) and any(s.startswith("macos") for s in systems)
     assert any(re.search(r"\btox\b", step.get("run", "")) for step in tests["steps"])
+
+
+def test_the_drift_job_keeps_every_cell_in_a_history_database_it_uploads():
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["drift"]["steps"]
+    scripts = " ".join(step.get("run", "") for step in steps)
+    assert 'history add "results/*" --db history/history.sqlite' in scripts
+    uploads = [step["with"] for step in steps if step.get("uses", "").startswith("actions/upload-artifact@")]
+    assert {"name": "history", "path": "history/"} in uploads
