@@ -328,3 +328,21 @@ def test_dask_local_cluster(tmp_path):
     local, _ = C.checker(None, jobs=1)
     plain = local([ok, digit], OPTIONS, env, None)
     assert strip([{k: v for k, v in r.items() if k != "worker"} for r in (records[0], records[2])]) == strip(plain)
+
+
+def test_pytest_repro_nb_under_xdist_one_item_per_notebook(tmp_path):
+    """`pytest --repro-nb DIR -n 2`: each notebook one item, spread over two workers, a changed one failing."""
+    import nbformat
+
+    for name, source, stored in (("a", "print(2)", "2\n"), ("b", "print(4)", "4\n"), ("c", "print(41)", "42\n")):
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell(source, execution_count=1)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=stored)]
+        nb.cells = [cell]
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "--repro-nb", str(tmp_path), "-n", "2", "-q", "-p",
+                           "no:cacheprovider", "-o", "addopts=", "--rootdir", str(tmp_path)], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "1 failed, 2 passed" in done.stdout and "c.ipynb" in done.stdout and "bringing up nodes" in done.stdout
