@@ -36,15 +36,14 @@ def _exit_with_parent():
 
 
 def stop_pool(pool):
-    """End a pool at once: queued work dropped, running workers killed (after an interrupt or an error)."""
-    import gc
-
+    """End a pool at once: queued work dropped, running workers killed (after an interrupt or an error). It never
+    waits for the pool's manager thread, which a Ctrl-C can leave blocked; the resource tracker that would report
+    the semaphores left behind writes to /dev/null (:func:`_start_quiet_forkserver`)."""
     workers = list((getattr(pool, "_processes", None) or {}).values())
     for process in workers:
         if process.is_alive():
             process.kill()
-    pool.shutdown(wait=True, cancel_futures=True)
-    gc.collect()   # the pool's semaphores are released now, not left to the resource tracker to report
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _start_quiet_forkserver():
