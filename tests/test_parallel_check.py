@@ -7,6 +7,7 @@ import pytest
 
 from backprop_repro.cli import commands as cli
 from backprop_repro.core import registry
+from backprop_repro.core.pool import example_pool
 from backprop_repro.sources import runner
 
 from .conftest import PINS_DIR
@@ -26,7 +27,7 @@ def _comparable(record):
 
 
 def test_parallel_record_is_the_sequential_record(full_check):
-    pool = runner.example_pool(2)
+    pool = example_pool(2)
     try:
         parallel = runner.check([], PINS_DIR, pool=pool)
     finally:
@@ -46,7 +47,7 @@ def test_figures_drawn_ahead_are_the_report_s_own(tmp_path):
     from backprop_repro.render import report
 
     example_id = next(i for i in registry.example_ids() if registry.get(i).figures)
-    pool = runner.example_pool(2)
+    pool = example_pool(2)
     try:
         from backprop_repro.render.figures_ahead import FiguresAhead
 
@@ -67,7 +68,7 @@ def test_a_worker_that_dies_is_an_error_of_its_example(tmp_path, monkeypatch):
     (tmp_path / "dying_example.py").write_text("import os\n\ndef run():\n    os._exit(3)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     example = registry.Example("dying_example", "dying_example")
-    pool = runner.example_pool(2)
+    pool = example_pool(2)
     try:
         [(seen, outcome)] = list(runner._outcomes([example], pool))
     finally:

@@ -65,12 +65,13 @@ def _checked_targets(args):
 
 def _judge(args, out, pins_dir):
     """Run and judge the examples (in a pool with --jobs > 1) and publish the output set; the record."""
+    from backprop_repro.core.pool import example_pool, stop_pool
     from backprop_repro.sources import runner
     from backprop_repro.store.outputs import OWNED, output_set
 
     ids = runner.resolve_ids(args.ids)
     progress = common.Progress(len(ids), "check", args.quiet)
-    pool = runner.example_pool(min(args.jobs, len(ids)))
+    pool = example_pool(min(args.jobs, len(ids)))
     try:
         ahead = None
         if pool is not None and not args.no_report:
@@ -84,7 +85,7 @@ def _judge(args, out, pins_dir):
             write_outputs(record, staging, render=not args.no_report, rendered=ahead and ahead.drawn())
     except BaseException:
         if pool is not None:   # an interrupt or an error: no worker outlives the run
-            runner.stop_pool(pool)
+            stop_pool(pool)
         raise
     finally:
         progress.close()

@@ -28,7 +28,7 @@ from backprop_repro.core import record as verdict
 from backprop_repro.core.errors import BadInput
 from backprop_repro.core.policies import compare, compare_printed
 
-__all__ = ["ExampleRun", "ExampleOutcome", "run_example", "run_and_judge", "example_pool", "stop_pool", "resolve_ids", "check", "assemble", "evaluate_claim",
+__all__ = ["ExampleRun", "ExampleOutcome", "run_example", "run_and_judge", "resolve_ids", "check", "assemble", "evaluate_claim",
            "RESULTS_SCHEMA_VERSION"]
 
 RESULTS_SCHEMA_VERSION = 1
@@ -270,7 +270,6 @@ def run_and_judge(example_id, module_name):
 
 
 # the quiet process pool is shared with `notebook --jobs` (backprop_repro/core/pool.py)
-from backprop_repro.core.pool import _start_quiet_forkserver, _worker_start, example_pool, stop_pool  # noqa: E402,F401
 
 
 def _outcomes(examples, pool):
@@ -301,7 +300,7 @@ def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None, pool
 
     ``strict`` compares every quantity bitwise (for the environment that made the pins); ``repeat``
     > 1 adds the determinism probe; ``bench`` is a benchmark section (:func:`backprop_repro.sources.bench.load_section`).
-    ``pool`` (:func:`example_pool`) runs the examples in parallel; the record is the same bit for bit and
+    ``pool`` (:func:`backprop_repro.core.pool.example_pool`) runs the examples in parallel; the record is the same bit for bit and
     in the order of ``ids``. ``on_example(entry, rows)`` is called as each example is judged."""
     ids = resolve_ids(ids)
     loaded = load_pins(ids, pins_dir)
