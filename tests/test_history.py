@@ -140,10 +140,12 @@ def test_a_corrupt_or_foreign_database_is_bad_input(tmp_path, capsys):
     newer = tmp_path / "newer.sqlite"
     store.add_records([record], newer)
     con = sqlite3.connect(newer)
-    con.execute("PRAGMA user_version = 2")
+    con.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION + 1}")
     con.close()
     assert run_cli("history", "show", "--db", newer, "--out", tmp_path / "o") == (2, None)
-    assert "schema_version 2" in _one_line_error(capsys, str(newer))
+    assert f"schema_version {store.SCHEMA_VERSION + 1}" in _one_line_error(capsys, str(newer))
+    assert run_cli("history", "add", record, "--db", newer) == (2, None)   # never "migrated" downwards
+    _one_line_error(capsys, str(newer))
     assert run_cli("history", "show", "--db", tmp_path / "missing.sqlite") == (2, None)
     _one_line_error(capsys, "missing.sqlite")
     assert not (tmp_path / "missing.sqlite").exists()
@@ -366,11 +368,13 @@ def test_bisect_of_an_unchanged_quantity_and_bad_input(repo, tmp_path, capsys, m
                             tmp_path / "h.sqlite", "--out", tmp_path / "out", "--quiet", capsys=capsys)
     assert code == 1 and "no commit between" in printed.out
     for argv, name in [(["--good", "nosuchrev", "--bad", "HEAD"], "nosuchrev"),
-                       (["--good", "HEAD", "--bad", "HEAD~2"], "--good HEAD"),
+                       (["--good", "HEAD", "--bad", "HEAD~2"], "--good HEAD comes after --bad HEAD~2"),
+                       (["--good", "HEAD", "--bad", "HEAD"], "--good HEAD and --bad HEAD are the same commit"),
                        (["--good", "HEAD~1", "--bad", "HEAD", "--repo", str(tmp_path)], str(tmp_path))]:
-        assert run_cli("history", "bisect", "feed_forward", *argv, "--db", tmp_path / "h.sqlite", "--out",
-                       tmp_path / "out") == (2, None)
+        assert run_cli("history", "bisect", "feed_forward", *argv, "--db", tmp_path / "new" / "h.sqlite", "--out",
+                       tmp_path / "new" / "out") == (2, None)
         _one_line_error(capsys, name)
+        assert not (tmp_path / "new").exists()   # bad revisions are found before --db or --out is made
     assert _git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
@@ -433,3 +437,206 @@ def test_an_object_dtype_never_enters_the_history():
 
     with pytest.raises(ValueError):
         store.encode_value([1.0, 2.0], "object", [2])
+
+
+# --- notebook verdicts and sweep statistics over time ---------------------------------------------------------------
+
+def make_notebooks(commit, created, verdicts, env=None):
+    """A `notebook` record (the shape notebooks.json has) with one entry per ``{path: (verdict, {kind: count})}``."""
+    entries = []
+    for path, (verdict, kinds) in verdicts.items():
+        all_kinds = {k: kinds.get(k, 0) for k in store.KINDS}
+        entries.append({"path": path, "verdict": verdict, "stored_outputs": True, "crash": None, "runs": 2,
+                        "cause": "numpy-2" if verdict == "crashed" else None, "cause_detail": None, "failures": [],
+                        "numbers_compared": 23, "numbers_stored": 24, "numbers_reproduced": 23 - sum(kinds.values()),
+                        "kinds": all_kinds, "differences": [{"cell": 1, "kind": k} for k, n in kinds.items()
+                                                            for _ in range(n)], "numbers": []})
+    return {"schema_version": 1, "environment": {**ENV, **(env or {}), "git_commit": commit, "created": created},
+            "strict_digits": False, "runs": 2, "stat_runs": 5, "skipped": [], "summary": {}, "notebooks": entries,
+            "exit_status": 0}
+
+
+def _notebook_history(tmp_path, db, second=("not-reproduced", {"numeric": 2})):
+    """exact.ipynb at commits A (reproduced), B (``second``), C (as B); steady.ipynb reproduced throughout."""
+    steady = ("reproduced", {})
+    records = [make_notebooks("a" * 40, "2026-01-01T00:00:00+00:00", {"exact.ipynb": ("reproduced", {}),
+                                                                        "steady.ipynb": steady}),
+               make_notebooks("b" * 40, "2026-01-02T00:00:00+00:00", {"exact.ipynb": second, "steady.ipynb": steady}),
+               make_notebooks("c" * 40, "2026-01-03T00:00:00+00:00", {"exact.ipynb": second, "steady.ipynb": steady})]
+    return [write(tmp_path / "nb" / c / "notebooks.json", r) for c, r in zip("abc", records)]
+
+
+def test_notebook_verdicts_over_time_show_the_commit_where_a_verdict_changed(tmp_path, capsys):
+    db, out = tmp_path / "h.sqlite", tmp_path / "out"
+    _notebook_history(tmp_path, db)
+    code, printed = run_cli("history", "add", tmp_path / "nb", "--db", db, capsys=capsys)
+    assert code == 0 and "added 3 of 3 records" in printed.out
+    assert count(db, "notebooks") == 6
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT DISTINCT command FROM runs").fetchall() == [("notebook",)]
+    con.close()
+    code, printed = run_cli("history", "show", "--db", db, "--out", out, capsys=capsys)
+    assert code == 0
+    rows = _csv(out / "history_notebooks.csv")
+    fp = store.fingerprint(ENV)[0]
+    exact = [r for r in rows if r["notebook"] == "exact.ipynb"]
+    assert [(r["commit"][0], r["fingerprint"], r["verdict"], r["previous_verdict"], r["verdict_changed"],
+             r["differences"], r["differences_by_kind"], r["numbers_reproduced"]) for r in exact] == [
+        ("a", fp, "reproduced", "", "", "0", "", "23"),
+        ("b", fp, "not-reproduced", "reproduced", "true", "2", "numeric:2", "21"),
+        ("c", fp, "not-reproduced", "not-reproduced", "false", "2", "numeric:2", "21")]
+    steady = [r for r in rows if r["notebook"] == "steady.ipynb"]
+    assert [r["verdict_changed"] for r in steady] == ["", "false", "false"]
+    assert f"notebook:exact.ipynb: verdict changed at bbbbbbbbbb (reproduced -> not-reproduced, numeric:2) on {fp}" \
+        in printed.out.splitlines()
+    assert "steady.ipynb" not in printed.out
+    html = (out / "history.html").read_text()
+    assert html.count('class="v-fail changed"') == 1 and html.count('class="v-fail"') == 1 + 1   # legend; B changed, C not
+    assert html.count('class="v-ok"') == 1 + 4   # the legend; exact at A, steady at A, B, C
+    assert "verdict-changed" in html and "Notebook verdicts over time" in html
+    assert _csv(out / "history.csv") == []   # no quantities: an empty table, not a failure
+    # one notebook alone, by name; an unknown one is bad input
+    assert run_cli("history", "show", "notebook:steady.ipynb", "--db", db, "--out", out, capsys=capsys)[0] == 0
+    assert {r["notebook"] for r in _csv(out / "history_notebooks.csv")} == {"steady.ipynb"}
+    assert run_cli("history", "show", "notebook:nope.ipynb", "--db", db, "--out", out) == (2, None)
+    _one_line_error(capsys, "nope.ipynb")
+
+
+def test_an_unchanged_verdict_marks_nothing_and_a_perturbed_one_is_caught(tmp_path, capsys):
+    """The same verdict at every commit marks no change; the verdict perturbed at B alone (differences counts kept)
+    is caught, so the comparison can fail."""
+    for second, changed in [(("reproduced", {}), []), (("reproduced-statistically", {}), ["b"]),
+                            (("crashed", {}), ["b"])]:
+        db, out = tmp_path / f"{second[0]}.sqlite", tmp_path / f"out-{second[0]}"
+        store.add_records(_notebook_history(tmp_path / second[0], db, second), db)
+        assert run_cli("history", "show", "--db", db, "--out", out, capsys=capsys)[0] == 0
+        rows = _csv(out / "history_notebooks.csv")
+        assert [r["commit"][0] for r in rows if r["verdict_changed"] == "true"] == changed, second
+        assert ('changed"' in (out / "history.html").read_text()) == bool(changed)
+
+
+def test_adding_notebooks_json_is_idempotent_and_bad_ones_add_nothing(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    a, b, c = _notebook_history(tmp_path, db)
+    assert len(store.add_records([a], db)) == 1
+    assert store.add_records([a], db) == []
+    code, printed = run_cli("history", "add", a, tmp_path / "nb" / "a", str(tmp_path / "nb" / "*" / "*.json"), "--db",
+                            db, capsys=capsys)
+    assert code == 0 and "added 2 of 3 records (1 already there)" in printed.out
+    assert (count(db, "runs"), count(db, "notebooks")) == (3, 6)
+    renamed = write(tmp_path / "elsewhere" / "nb-a.json", json.loads(a.read_text()))   # same bytes, another name
+    assert run_cli("history", "add", renamed, "--db", db, "--quiet", capsys=capsys)[1].out == ""
+    assert (count(db, "runs"), count(db, "notebooks")) == (3, 6)
+    for bad, name in [({**json.loads(a.read_text()), "schema_version": 2}, "schema_version is 2"),
+                      ({**json.loads(a.read_text()), "notebooks": [{"path": "x.ipynb"}]}, "no path and verdict"),
+                      ({**json.loads(a.read_text()), "notebooks": "all"}, "not a list")]:
+        path = write(tmp_path / "bad" / "notebooks.json", bad)
+        assert run_cli("history", "add", path, "--db", db) == (2, None)
+        assert name in _one_line_error(capsys, str(path))
+        assert run_cli("history", "add", path, "--db", tmp_path / "new.sqlite") == (2, None)
+        _one_line_error(capsys, str(path))
+        assert not (tmp_path / "new.sqlite").exists()
+    assert (count(db, "runs"), count(db, "notebooks")) == (3, 6)
+
+
+def test_the_sql_view_gives_the_notebook_csv_rows(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    db, out = tmp_path / "h.sqlite", tmp_path / "out"
+    paths = _notebook_history(tmp_path, db)
+    again = make_notebooks("b" * 40, "2026-01-04T00:00:00+00:00", {"exact.ipynb": ("reproduced", {})})
+    store.add_records(paths + [write(tmp_path / "again.json", again)], db)   # a second run at B: the latest counts
+    assert run_cli("history", "show", "--db", db, "--out", out, capsys=capsys)[0] == 0
+    con = sqlite3.connect(db)
+    view = pd.read_sql("SELECT * FROM notebook_history", con).fillna("").astype(str)
+    con.close()
+    frame = pd.read_csv(out / "history_notebooks.csv", dtype=str, keep_default_na=False)
+    assert list(view.columns) == list(frame.columns[:len(view.columns)])
+    assert view.values.tolist() == frame[list(view.columns)].values.tolist()
+    # steady never; exact at C only (B's latest run, reproduced, stands for B)
+    assert frame.loc[frame["verdict_changed"] == "true", "commit"].tolist() == ["c" * 40]
+
+
+def _downgrade_to_version_1(db):
+    """What a database written before notebooks were kept looks like: schema version 1, no notebooks table."""
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("DROP VIEW notebook_history")
+    con.execute("DROP TABLE notebooks")
+    con.execute("UPDATE schema_version SET version = 1")
+    con.execute("PRAGMA user_version = 1")
+    con.close()
+
+
+def test_a_version_1_database_is_read_and_migrated_with_its_rows_kept(tmp_path, capsys):
+    db, out = tmp_path / "h.sqlite", tmp_path / "out"
+    _three_commits(tmp_path, db)
+    _downgrade_to_version_1(db)
+    before = sqlite3.connect(db).execute("SELECT * FROM history").fetchall()
+    assert run_cli("history", "show", "--db", db, "--out", out, "--quiet", capsys=capsys)[0] == 0   # read as it is
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 1        # show never writes
+    assert _csv(out / "history_notebooks.csv") == [] and len(_csv(out / "history.csv")) == len(before)
+    a, b, c = _notebook_history(tmp_path, db)
+    assert run_cli("history", "add", a, b, "--db", db, capsys=capsys)[0] == 0
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 2
+    assert con.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    assert con.execute("SELECT * FROM history").fetchall() == before                   # every old row kept
+    assert con.execute("SELECT count(*) FROM notebook_history").fetchone()[0] == 4
+    con.close()
+    # a migration whose add then fails is rolled back whole: the database stays at version 1
+    _downgrade_to_version_1(db)
+    bad = write(tmp_path / "bad.json", {**make_record("d" * 40, "2026-01-05T00:00:00+00:00"), "schema_version": 9})
+    assert run_cli("history", "add", c, bad, "--db", db) == (2, None)
+    _one_line_error(capsys, "bad.json")
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_a_failed_add_into_a_new_database_leaves_no_file(tmp_path, capsys):
+    good = write(tmp_path / "good.json", make_record("a" * 40, "2026-01-01T00:00:00+00:00"))
+    corrupt = tmp_path / "corrupt" / "results.json"
+    corrupt.parent.mkdir()
+    corrupt.write_text('{"schema_version": 1, "environment": {')
+    misfit = write(tmp_path / "misfit.json", make_record("b" * 40, "2026-01-02T00:00:00+00:00", losses=["x", 1, 2]))
+    for bad in (corrupt, misfit):
+        db = tmp_path / "new" / "h.sqlite"
+        assert run_cli("history", "add", good, bad, "--db", db) == (2, None)
+        _one_line_error(capsys, str(bad))
+        assert not db.exists() and not any(db.parent.glob("h.sqlite*"))
+    code, printed = run_cli("history", "add", good, "--db", db, "--quiet", capsys=capsys)
+    assert (code, printed.out, printed.err) == (0, "", "") and count(db, "runs") == 1
+
+
+def _sweep_record(commit, created, converged, n=100):
+    low, high = _wilson(converged, n)
+    entry = {"example": "xor_341", "n_seeds": n, "partial": False, "status": "pass", "verdict": "reproduced",
+             "convergence": {"0.1": {"rate": converged / n, "converged": converged, "wilson95": [low, high]}},
+             "document": {"share_at_least_as_good": 0.5, "share_wilson95": [0.4, 0.6]}}
+    return {**make_record(commit, created), "results": [], "sweeps": [entry]}
+
+
+def _wilson(k, n, z=1.959963984540054):
+    p = k / n
+    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (
+        1 + z * z / n)
+    return centre - half, centre + half
+
+
+def test_sweep_statistics_over_time_with_their_intervals(tmp_path, capsys):
+    """Rates 0.95 (A), 0.93 (B: within sampling noise of A), 0.60 (C: intervals apart) show in the CSV, the HTML and
+    the console, C marked."""
+    db, out = tmp_path / "h.sqlite", tmp_path / "out"
+    store.add_records([write(tmp_path / c / "sweep-xor_341.json", _sweep_record(c * 40, f"2026-01-0{i}T00:00:00+00:00",
+                                                                                k))
+                       for i, (c, k) in enumerate([("c", 60), ("a", 95), ("b", 93)], 1)], db)
+    code, printed = run_cli("history", "show", "xor_341", "--db", db, "--out", out, capsys=capsys)
+    assert code == 0
+    rows = [r for r in _csv(out / "history_sweeps.csv") if r["statistic"] == "converged within 0.1"]
+    # commit order here is the dates' (git does not know these commits): C was run first
+    assert [(r["commit"][0], r["value"], r["interval_overlaps_previous"]) for r in rows] == \
+        [("c", "0.6", ""), ("a", "0.95", "false"), ("b", "0.93", "true")]
+    assert float(rows[0]["wilson95_low"]) == pytest.approx(_wilson(60, 100)[0]) and rows[0]["n_seeds"] == "100"
+    line = next(x for x in printed.out.splitlines() if x.startswith("sweep xor_341 converged within 0.1"))
+    assert "0.6000 [0.50" in line and "-> 0.9300 [" in line and "apart from the previous commit's at aaaaaaaaaa" in line
+    html = (out / "history.html").read_text()
+    assert html.count('class="apart"') == 1 and "Seed sweeps over time" in html and "0.9500 [0.8" in html
+    document = [r for r in _csv(out / "history_sweeps.csv") if r["statistic"].startswith("share")]
+    assert [r["interval_overlaps_previous"] for r in document] == ["", "true", "true"]

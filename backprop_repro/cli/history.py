@@ -16,18 +16,24 @@ def add_parser(sub):
         "moved them."))
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="add records (idempotent)", description=(
-        "Add results.json / sweep-<id>.json records to the history; a record already there adds nothing."))
+        "Add results.json / sweep-<id>.json / notebooks.json records to the history in one transaction (all or "
+        "none); a record already there adds nothing."))
     add.add_argument("results", nargs="+", metavar="RESULTS",
                      help="record files, folders holding them (searched below), or glob patterns")
     add.add_argument("--db", default=None, metavar="PATH", help=_DB_HELP)
+    common.add_quiet(add, "print nothing when the add succeeds (errors still one line on stderr)")
     add.set_defaults(func=run_add)
-    show = actions.add_parser("show", help="history.csv and history.html", description=(
+    show = actions.add_parser("show", help="history.csv, history_notebooks.csv, history_sweeps.csv, history.html",
+                              description=(
         "For each quantity and fingerprint: its runs in commit order, bit-identical to the previous run or not, the "
-        "largest ULP distance to it; write history.csv and history.html to --out; one line per quantity whose bits "
-        "changed."))
-    show.add_argument("quantities", nargs="*", metavar="ID|ID:QUANTITY", help="what to show (default: everything)")
+        "largest ULP distance to it; notebook verdicts and sweep statistics (with their Wilson intervals) over "
+        "commits; write history.csv, history_notebooks.csv, history_sweeps.csv and history.html to --out; one line "
+        "per quantity whose bits changed, per notebook whose verdict changed and per sweep statistic."))
+    show.add_argument("quantities", nargs="*", metavar="ID|ID:QUANTITY|notebook:PATH",
+                      help="what to show (default: everything)")
     show.add_argument("--db", default=None, metavar="PATH", help=_DB_HELP)
     common.add_out(show)
+    common.add_quiet(show, "print only the files written, not a line per change")
     show.set_defaults(func=run_show)
     _add_bisect(actions)
 
@@ -61,8 +67,9 @@ def run_add(args):
 
     paths = store.expand(args.results)
     added = store.add_records(paths, _db(args))
-    print(f"history {_db(args)}: added {len(added)} of {len(paths)} records "
-          f"({len(paths) - len(added)} already there)")
+    if not args.quiet:
+        print(f"history {_db(args)}: added {len(added)} of {len(paths)} records "
+              f"({len(paths) - len(added)} already there)")
     return record.build("history", payload={"added": len(added), "records": len(paths)})
 
 
@@ -75,8 +82,7 @@ def run_show(args):
     from backprop_repro.render import history as render
     from backprop_repro.store.outputs import OWNED, output_set
 
-    out = common.writable_dir(args.out, "--out")
-    con = store.connect(_db(args))
+    con = store.connect(_db(args))   # a missing or bad --db before --out is made
     try:
         result = show.history(con, args.quantities)
     except (sqlite3.Error, ValueError) as exc:   # tables missing or a value that does not fit its dtype
@@ -84,13 +90,17 @@ def run_show(args):
                        f"--db") from None
     finally:
         con.close()
+    out = common.writable_dir(args.out, "--out")
     with output_set(out, OWNED["history"]) as staging:
         render.write_history(result, staging)
-    for line in render.console_lines(result):
+    for line in [] if args.quiet else render.console_lines(result):
         print(line)
-    print(f"wrote {out / 'history.csv'} and {out / 'history.html'}")
+    print(f"wrote {', '.join(str(out / name) for name in render.FILES)}")
     # a change of bits in the history is information, not a verdict on this run: no failing observation
-    return record.build("history", payload={"rows": len(result["rows"]), "changed": len(result["changes"])})
+    return record.build("history", payload={"rows": len(result["rows"]), "changed": len(result["changes"]),
+                                                "notebook_rows": len(result["notebooks"]),
+                                                "verdicts_changed": len(result["verdict_changes"]),
+                                                "sweep_rows": len(result["sweeps"])})
 
 
 def run_bisect(args):
@@ -102,6 +112,7 @@ def run_bisect(args):
     from backprop_repro.store import atomic
     from backprop_repro.store.outputs import OWNED, output_set
 
+    bisect.revisions(args.repo, args.good, args.bad)   # bad revisions before --db or --out is made
     out = common.writable_dir(args.out, "--out")
     store.connect(_db(args), create=True).close()   # a bad --db is bad input before any commit runs
 

@@ -78,8 +78,14 @@ def revisions(repo, good, bad):
         if out.returncode != 0:
             raise BadInput(f"{option} {rev}: unknown revision in {repo}; pass a commit, tag or branch (`git log`)")
         hashes.append(out.stdout.strip())
-    if _git(repo, "merge-base", "--is-ancestor", *hashes, check=False).returncode != 0 or hashes[0] == hashes[1]:
-        raise BadInput(f"--good {good}: not an ancestor of --bad {bad}; pass an older --good")
+    if hashes[0] == hashes[1]:
+        raise BadInput(f"--good {good} and --bad {bad} are the same commit ({hashes[0][:10]}): nothing lies between "
+                       f"them; pass an older --good")
+    if _git(repo, "merge-base", "--is-ancestor", hashes[1], hashes[0], check=False).returncode == 0:
+        raise BadInput(f"--good {good} comes after --bad {bad} ({bad} is its ancestor); pass them the other way round")
+    if _git(repo, "merge-base", "--is-ancestor", *hashes, check=False).returncode != 0:
+        raise BadInput(f"--good {good}: not an ancestor of --bad {bad} (they are on different branches); pass an "
+                       f"older --good on --bad's history")
     log = _git(repo, "log", "--reverse", "--topo-order", "--ancestry-path", "--format=%H %s",
                f"{hashes[0]}..{hashes[1]}").stdout.splitlines()
     subjects = dict(line.split(" ", 1) if " " in line else (line, "") for line in log)

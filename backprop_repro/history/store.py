@@ -1,6 +1,7 @@
-"""The history database: verdict records (results.json, sweep-<id>.json) kept in SQLite at full precision.
+"""The history database: verdict records (results.json, sweep-<id>.json, notebooks.json) kept in SQLite at full
+precision.
 
-Schema version 1 (``PRAGMA user_version`` = 1, ``PRAGMA application_id`` = 0x42505248 "BPRH", and the same in the
+Schema version 2 (``PRAGMA user_version`` = 2, ``PRAGMA application_id`` = 0x42505248 "BPRH", and the same in the
 ``schema_version`` table; documented in reports/README.md):
 
 - ``fingerprints``: one row per environment fingerprint, a stable hash (:func:`fingerprint`) and its fields
@@ -13,8 +14,15 @@ Schema version 1 (``PRAGMA user_version`` = 1, ``PRAGMA application_id`` = 0x425
 - ``quantities``: every quantity's actual value: dtype, shape (JSON), the elements as little-endian bytes of that
   dtype (exact bits), or the text of a text value; its policy and check status;
 - ``sweeps``: a sweep entry of a record as JSON;
+- ``notebooks`` (new in version 2): per notebook of a notebooks.json record its verdict, cause, fresh runs, counts
+  of numbers and of differences (in all, and per kind as JSON);
 - the view ``history``: one row per quantity, fingerprint and commit (the latest run there) with
-  ``bit_identical_to_previous``, as history.csv has them.
+  ``bit_identical_to_previous``, as history.csv has them;
+- the view ``notebook_history`` (version 2): one row per notebook, fingerprint and commit (the latest run there)
+  with the previous verdict and ``verdict_changed``, as history_notebooks.csv has them.
+
+A version 1 database (before notebooks) is migrated in place by the next add, in the add's transaction: its rows
+are kept. ``show`` reads a version 1 database as it is (no notebooks).
 
 Writes are one ``BEGIN IMMEDIATE`` transaction under a busy timeout, so concurrent adds wait for each other.
 """
@@ -37,11 +45,13 @@ from backprop_repro.store.results import load_results
 __all__ = ["SCHEMA_VERSION", "APPLICATION_ID", "DEFAULT_DB", "connect", "fingerprint", "expand", "add_records",
            "encode_value", "decode_value", "record_rows"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)    # show reads these; add migrates 1 to 2
 APPLICATION_ID = 0x42505248   # "BPRH": tells our database from any other SQLite file
 DEFAULT_DB = "reports/history.sqlite"
 BUSY_TIMEOUT = 120.0          # seconds a writer waits for another one (concurrent adds, CI)
-RECORD_NAMES = ("results.json", "sweep-*.json")
+RECORD_NAMES = ("results.json", "sweep-*.json", "notebooks.json")
+KINDS = ("rounding", "numeric", "text", "error", "cosmetic", "nondeterministic", "image", "missing", "added")
 FINGERPRINT_FIELDS = ("os", "cpu", "simd", "blas", "python", "numpy")
 
 _SCHEMA = [
@@ -77,6 +87,31 @@ SELECT example || ':' || quantity AS quantity, fingerprint, git_commit AS "commi
 FROM latest WHERE k = 1
 WINDOW w AS (PARTITION BY example, quantity, fingerprint ORDER BY commit_key, git_commit)
 ORDER BY example, quantity, fingerprint, commit_key, git_commit""",
+]
+_COMMIT_ORDER = """commit_order AS (
+  SELECT r.git_commit, ROW_NUMBER() OVER (ORDER BY c.depth IS NULL, c.depth, COALESCE(c.committed, MIN(r.created)),
+                                          r.git_commit) AS commit_key
+  FROM runs r LEFT JOIN commits c ON c.git_commit = r.git_commit GROUP BY r.git_commit)"""
+# version 2: notebook verdicts (also the migration from version 1)
+_SCHEMA_2 = [
+    "CREATE TABLE notebooks (run_id INTEGER NOT NULL REFERENCES runs, notebook TEXT NOT NULL, verdict TEXT NOT NULL, "
+    "cause TEXT, runs INTEGER, numbers_stored INTEGER, numbers_compared INTEGER, numbers_reproduced INTEGER, "
+    "differences INTEGER NOT NULL, kinds TEXT NOT NULL, PRIMARY KEY (run_id, notebook))",
+    f"""CREATE VIEW notebook_history AS
+WITH {_COMMIT_ORDER},
+latest AS (
+  SELECT n.*, r.fingerprint, r.git_commit, r.created, o.commit_key,
+         ROW_NUMBER() OVER (PARTITION BY n.notebook, r.fingerprint, r.git_commit
+                            ORDER BY r.created DESC, r.run_id DESC) AS k
+  FROM notebooks n JOIN runs r ON r.run_id = n.run_id JOIN commit_order o ON o.git_commit = r.git_commit)
+SELECT notebook, fingerprint, git_commit AS "commit", created AS date, verdict,
+  LAG(verdict) OVER w AS previous_verdict,
+  CASE WHEN LAG(git_commit) OVER w IS NULL THEN NULL WHEN verdict IS LAG(verdict) OVER w THEN 'false'
+       ELSE 'true' END AS verdict_changed,
+  cause, runs, numbers_compared, numbers_reproduced, differences
+FROM latest WHERE k = 1
+WINDOW w AS (PARTITION BY notebook, fingerprint ORDER BY commit_key, git_commit)
+ORDER BY notebook, fingerprint, commit_key, git_commit""",
 ]
 
 
@@ -116,11 +151,12 @@ def connect(path, create=False):
 def _check_schema(con, path, create):
     if create:
         con.execute("BEGIN IMMEDIATE")   # two processes creating the file at once: one makes the schema
+    failed = False
     try:
         app, version = (con.execute(f"PRAGMA {p}").fetchone()[0] for p in ("application_id", "user_version"))
         tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if create and app == 0 and version == 0 and tables == 0:
-            for statement in _SCHEMA:
+            for statement in _SCHEMA + _SCHEMA_2:
                 con.execute(statement)
             con.execute("INSERT INTO schema_version VALUES (?, 'backprop-repro history')", (SCHEMA_VERSION,))
             con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -128,11 +164,30 @@ def _check_schema(con, path, create):
         elif app != APPLICATION_ID:
             raise _bad_db(path, f"an SQLite database without the history schema ({tables} schema objects, "
                                 f"application_id {app})")
-        elif version != SCHEMA_VERSION:
-            raise _bad_db(path, f"history schema_version {version}, this tool reads {SCHEMA_VERSION}")
+        elif version not in READABLE_VERSIONS:
+            raise _bad_db(path, f"history schema_version {version}, this tool reads "
+                                f"{' and '.join(map(str, READABLE_VERSIONS))}")
+    except BaseException:
+        failed = True
+        raise
     finally:
-        if create:
+        if create and failed:   # a half-made migration is never kept
+            try:
+                con.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        elif create:
             con.execute("COMMIT")
+
+
+def migrate(con):
+    """Upgrade a version 1 history (before notebooks) to this version inside the caller's write transaction: its
+    rows are kept, and a failed add rolls the upgrade back with it."""
+    if con.execute("PRAGMA user_version").fetchone()[0] == 1:
+        for statement in _SCHEMA_2:
+            con.execute(statement)
+        con.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def _os(env):
@@ -161,8 +216,8 @@ def _is_pattern(text):
 
 
 def expand(patterns):
-    """Record files from paths, folders (every results.json and sweep-<id>.json below them) and glob patterns (the
-    .json files and folders they match), in order, without repeats. BadInput for a missing path, a folder without
+    """Record files from paths, folders (every results.json, sweep-<id>.json and notebooks.json below them) and glob
+    patterns (the .json files and folders they match), in order, without repeats. BadInput for a missing path, a folder without
     records or no record at all."""
     found = []
     for pattern in patterns:
@@ -172,8 +227,8 @@ def expand(patterns):
             if path.is_dir():
                 inside = sorted({p for name in RECORD_NAMES for p in path.rglob(name) if p.is_file()})
                 if not inside and not _is_pattern(pattern):
-                    raise BadInput(f"{path}: no results.json or sweep-<id>.json in this folder; pass a record "
-                                   f"written by `backprop-repro check` or `sweep`")
+                    raise BadInput(f"{path}: no results.json, sweep-<id>.json or notebooks.json in this folder; pass "
+                                   f"a record written by `backprop-repro check`, `sweep` or `notebook`")
                 found += inside
             elif path.is_file() and (path.suffix == ".json" or not _is_pattern(pattern)):   # a pattern's JSON only
                 found.append(path)
@@ -224,6 +279,8 @@ def record_rows(record):
 
 
 def _command(path, record):
+    if "notebooks" in record and "results" not in record:
+        return "notebook"
     if Path(path).name.startswith("sweep-") or (record.get("sweeps") and not record.get("results")):
         return "sweep"
     return "check"
@@ -238,25 +295,95 @@ def _digest(path):
         raise BadInput(f"{path}: cannot read results file ({exc.strerror or exc})") from None
 
 
+def _is_notebooks(path):
+    """Whether the file at ``path`` is a `notebook` record (by its name, else by its top-level keys)."""
+    name = Path(path).name
+    if name == "notebooks.json":
+        return True
+    if name == "results.json" or name.startswith("sweep-"):
+        return False
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False   # load_results says why in one line
+    return isinstance(record, dict) and "notebooks" in record and "results" not in record
+
+
+def _bad_notebooks(path, why):
+    return BadInput(f"{path}: {why}; regenerate it with `backprop-repro notebook`")
+
+
+def _count(value, path, what):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _bad_notebooks(path, f"{what} is {value!r}, not a count")
+    return value
+
+
+def notebook_rows(record, path="notebooks.json"):
+    """``[(notebook, verdict, cause, runs, numbers_stored, numbers_compared, numbers_reproduced, differences,
+    kinds_json)]`` of a `notebook` record; BadInput naming the file for an entry that is not one."""
+    entries = record.get("notebooks")
+    if not isinstance(entries, list):
+        raise _bad_notebooks(path, "its 'notebooks' is not a list")
+    rows = {}
+    for i, nb in enumerate(entries):
+        if not isinstance(nb, dict) or not isinstance(nb.get("path"), str) or not isinstance(nb.get("verdict"), str) \
+                or not nb["verdict"]:
+            raise _bad_notebooks(path, f"notebooks[{i}] has no path and verdict")
+        kinds = nb.get("kinds") or {}
+        if not isinstance(kinds, dict):
+            raise _bad_notebooks(path, f"notebooks[{i}].kinds is not an object")
+        kinds = {k: _count(v, path, f"notebooks[{i}].kinds.{k}") for k, v in sorted(kinds.items())}
+        listed = nb.get("differences")
+        differences = len(listed) if isinstance(listed, list) else sum(v or 0 for v in kinds.values())
+        cause = nb.get("cause")
+        rows[nb["path"]] = (nb["path"], nb["verdict"], cause if cause is None else str(cause),
+                            _count(nb.get("runs"), path, f"notebooks[{i}].runs"),
+                            *(_count(nb.get(k), path, f"notebooks[{i}].{k}")
+                              for k in ("numbers_stored", "numbers_compared", "numbers_reproduced")),
+                            differences, json.dumps(kinds, sort_keys=True))
+    return list(rows.values())
+
+
+def _load_notebooks(path):
+    """A notebooks.json record read and checked for what the history keeps (BadInput naming the file)."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _bad_notebooks(path, f"cannot read it ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise _bad_notebooks(path, f"not valid JSON ({exc})") from None
+    found = record.get("schema_version") if isinstance(record, dict) else None
+    if found != 1:
+        raise _bad_notebooks(path, f"schema_version is {found!r}, this tool reads notebook records of version 1")
+    if not isinstance(record.get("environment"), dict) or "notebooks" not in record:
+        raise _bad_notebooks(path, "missing key 'environment' or 'notebooks'")
+    return record
+
+
 def _prepared(path, digest):
     """A record file read, validated and turned into the rows it adds (BadInput naming the file)."""
-    record = load_results(path)
+    notebook = _is_notebooks(path)
+    record = _load_notebooks(path) if notebook else load_results(path)
     env = record["environment"]
     commit, created = env.get("git_commit"), env.get("created")
     if not commit or not created:
         raise BadInput(f"{path}: its environment has no git_commit or created date; regenerate it with "
                        f"`backprop-repro check`")
     try:
-        rows = record_rows(record)
+        rows = [] if notebook else record_rows(record)
     except (ValueError, TypeError) as exc:
         raise BadInput(f"{path}: a quantity's value does not fit its dtype and shape ({exc}); regenerate it with "
                        f"`backprop-repro check`") from None
     fp, fields = fingerprint(env)
     sweeps = [(s.get("example", ""), json.dumps(s, sort_keys=True)) for s in record.get("sweeps") or []]
     return {"path": str(path), "commit": commit, "created": created, "fingerprint": fp, "fields": fields,
-            "command": _command(path, record), "digest": digest, "strict": record.get("strict"),
+            "command": _command(path, record), "digest": digest,
+            "strict": record.get("strict_digits" if notebook else "strict"),
             "exit_status": record.get("exit_status"), "environment": json.dumps(env, sort_keys=True),
-            "rows": rows, "sweeps": sweeps}
+            "rows": rows, "sweeps": sweeps, "notebooks": notebook_rows(record, path) if notebook else []}
 
 
 def commit_info(commit, repo="."):
@@ -283,18 +410,24 @@ def commit_info(commit, repo="."):
 def add_records(paths, db, repo="."):
     """Add the records at ``paths`` to the history ``db`` in one transaction (all or none); the ids of the runs
     added (a record already there adds nothing). Commit dates come from the git checkout ``repo`` when it knows
-    them, else from the checkout this package runs from. A file whose bytes are already there is not read again."""
+    them, else from the checkout this package runs from. A file whose bytes are already there is not read again.
+    A new database file is made only once every record has been read and checked: bad input leaves no file."""
+    digests = {p: _digest(p) for p in paths}
+    prepared = None
+    if not Path(db).exists():
+        prepared = [_prepared(p, d) for p, d in digests.items()]
     con = connect(db, create=True)
     try:
-        digests = {p: _digest(p) for p in paths}
-        known = _known_digests(con, list(digests.values()))
-        # every new file read and checked before anything is written
-        prepared = [_prepared(p, d) for p, d in digests.items() if d not in known]
+        if prepared is None:
+            known = _known_digests(con, list(digests.values()))
+            # every new file read and checked before anything is written
+            prepared = [_prepared(p, d) for p, d in digests.items() if d not in known]
         repos = [repo] + [r for r in [checkout_root()] if r is not None]
         infos = {c: next((i for i in map(lambda r: commit_info(c, r), repos) if i[0]), (None, None, None))
                  for c in dict.fromkeys(p["commit"] for p in prepared)}
         con.execute("BEGIN IMMEDIATE")
         try:
+            migrate(con)   # asked again inside the transaction: a concurrent add may have done it
             added = [run_id for p in prepared if (run_id := _insert(con, p, infos[p["commit"]])) is not None]
         except BaseException:
             con.execute("ROLLBACK")
@@ -334,4 +467,6 @@ def _insert(con, p, info):
     run_id = cursor.lastrowid
     con.executemany("INSERT INTO quantities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *r) for r in p["rows"]])
     con.executemany("INSERT OR REPLACE INTO sweeps VALUES (?, ?, ?)", [(run_id, *s) for s in p["sweeps"]])
+    con.executemany("INSERT INTO notebooks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(run_id, *n) for n in p["notebooks"]])
     return run_id

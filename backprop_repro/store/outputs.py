@@ -51,7 +51,7 @@ OWNED = {
     "drift": ("cpu_drift.csv", "cpu_drift.html", "cpu_drift.json"),
     "selftest": ("selftest.json",),
     "notebook": ("notebooks.json", "notebook_numbers.csv", "notebooks.html"),
-    "history": ("history.csv", "history.html"),
+    "history": ("history.csv", "history_notebooks.csv", "history_sweeps.csv", "history.html"),
     "bisect": ("bisect.json",),
 }
 
