@@ -529,3 +529,26 @@ def test_a_report_replaces_a_check_set_whole(tmp_path):
     assert main(["check", "feed_forward", "--out", str(other), "--quiet", "--jobs", "1", "--no-report"]) == 0
     assert main(["report", str(other / "results.json"), "--out", str(out)]) == 0
     assert not (out / "results.json").exists() and "feed_forward" in (out / "index.html").read_text()
+
+
+def test_a_junit_xml_file_without_a_write_bit_is_refused_also_for_root(tmp_path, capsys):
+    """Root may write anything, and os.access says so; a file its owner made 0444 is still read-only for us.
+    In this process (root here, with every capability): exit 2 naming the file, which is kept."""
+    target = tmp_path / "junit.xml"
+    target.write_text("kept")
+    os.chmod(target, 0o444)
+    assert _check(tmp_path / "o", "--junit-xml", str(target)) == 2
+    err = capsys.readouterr().err
+    assert f"--junit-xml {target}" in err and "read-only" in err and err.count("\n") == 1
+    assert target.read_text() == "kept" and stat.S_IMODE(os.stat(target).st_mode) == 0o444
+    os.chmod(target, 0o644)                  # one write bit is enough: written
+    assert _check(tmp_path / "o", "--junit-xml", str(target)) == 0 and "<testsuite" in target.read_text()
+
+
+@pytest.mark.parametrize("option", ["--junit-xml", "--out", "--pins"])
+def test_an_empty_path_is_bad_input_naming_the_option(tmp_path, capsys, monkeypatch, option):
+    monkeypatch.chdir(tmp_path)              # an empty --out would have meant here
+    args = {"--junit-xml": ["--out", "o"], "--out": [], "--pins": ["--out", "o"]}[option]
+    assert main(["check", "feed_forward", "--quiet", *args, option, ""]) == 2
+    err = capsys.readouterr().err
+    assert f"{option}: an empty path" in err and err.count("\n") == 1 and not list(tmp_path.iterdir())

@@ -5,6 +5,7 @@ previous complete set, kills completed by the next run, and no lock or staging f
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from backprop_repro.render import report
 from backprop_repro.cli.commands import main
 from backprop_repro.store.outputs import LOCK_NAME, output_set
 
-from .conftest import ROOT
+from .conftest import PINS_DIR, ROOT
 
 
 def _same_run(out):
@@ -210,3 +211,117 @@ def test_a_partial_sweep_never_replaces_a_complete_one(tmp_path):
     assert (out / "sweep-xor_341.json").read_bytes() == complete
     partial = json.loads((out / "sweep-xor_341.partial.json").read_text())
     assert partial["sweeps"][0]["partial"]
+
+
+def test_a_second_run_on_a_folder_fails_at_once_while_the_first_works(tmp_path):
+    """Two real processes on one --out: the folder is held from the moment --out is checked, not only while
+    publishing, so the second run fails at once (exit 2, one line) instead of running beside the first; the
+    first, interrupted, leaves no lock behind."""
+    out = tmp_path / "out"
+    first = subprocess.Popen([sys.executable, "-m", "backprop_repro", "check", "--jobs", "1", "--out", str(out)],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert first.stderr.readline()                    # a progress line: past the checks, running examples
+        second = subprocess.run([sys.executable, "-m", "backprop_repro", "check", "feed_forward", "--quiet",
+                                 "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        running = first.poll() is None
+        first.send_signal(signal.SIGINT)
+        _, err = first.communicate(timeout=120)
+    finally:
+        first.kill()
+    assert running, "the first run ended before the second started: the test proves nothing"
+    assert second.returncode == 2, second.stderr
+    assert "another backprop-repro run is writing" in second.stderr and second.stderr.count("\n") == 1
+    assert first.returncode == 130 and "Traceback" not in err
+    assert not _leftovers(out) if out.exists() else True
+
+
+@pytest.mark.parametrize("bad", [["nosuch"], ["feed_forward", "--pins", "{tmp}/no-pins"],
+                                 ["feed_forward", "--repeat", "0"]])
+def test_bad_input_found_after_out_was_made_leaves_no_new_folder(tmp_path, capsys, bad):
+    """A run that publishes nothing removes the folders it created; an existing folder stays exactly as it was."""
+    bad = [b.replace("{tmp}", str(tmp_path)) for b in bad]
+    new = tmp_path / "new" / "deeper"
+    assert main(["check", *bad, "--out", str(new), "--quiet"]) == 2
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    os.chmod(kept, 0o700)
+    before = os.stat(kept)
+    assert main(["check", *bad, "--out", str(kept), "--quiet"]) == 2
+    after = os.stat(kept)
+    assert kept.is_dir() and not list(kept.iterdir())
+    # (its mtime moves: the lock lived in it for the run)
+    assert (before.st_mode, before.st_ino, before.st_uid) == (after.st_mode, after.st_ino, after.st_uid)
+
+
+def test_a_new_folder_of_a_run_that_published_is_kept(tmp_path):
+    out = tmp_path / "new" / "out"
+    assert main(["check", "feed_forward", "--out", str(out), "--quiet", "--jobs", "1"]) == 0
+    assert (out / "results.json").is_file() and not _leftovers(out)
+
+
+def test_ctrl_c_inside_making_the_staging_folder_leaves_nothing(previous, monkeypatch):
+    """The staging folder is named before it is made: an interrupt inside its mkdir (after the folder exists)
+    or right after it still removes it."""
+    out, before = previous
+    real = os.mkdir
+
+    def mkdir(path, *args, **kwargs):
+        real(path, *args, **kwargs)
+        if os.path.basename(path).startswith(".backprop-repro-staging-"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    assert main(["check", "feed_forward", "--out", str(out), "--quiet", "--jobs", "1"]) == 130
+    assert _unchanged(out, before) and not _leftovers(out)
+
+
+_LATE_INTERRUPT = """
+import os, signal, sys
+sys.argv[0] = "backprop-repro"          # main() behaves as the console script
+from backprop_repro.cli.program import main
+from backprop_repro.render import console
+from backprop_repro.store import outputs
+where = sys.argv.pop(1)
+
+def raising(real):
+    def wrapped(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+    return wrapped
+
+if where == "publish":
+    outputs._publish = raising(outputs._publish)
+elif where == "summary":
+    console.check_tail = raising(console.check_tail)
+    console.pins_update_summary = raising(console.pins_update_summary)
+code = main(sys.argv[1:])
+if where == "exit":                      # Ctrl-C on the way out, as the console script does sys.exit(main())
+    os.kill(os.getpid(), signal.SIGINT)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("command, where", [("check", "publish"), ("check", "summary"), ("check", "exit"),
+                                            ("pins", "summary"), ("pins", "exit")])   # pins: no output set
+def test_ctrl_c_after_the_work_is_130_with_one_true_line(tmp_path, where, command):
+    """An interrupt at the publication, in the summary after it and after main() returned: exit 130 (never a
+    death by SIGINT), one line that names what this run published, and every published set whole."""
+    out, pins = tmp_path / "out", tmp_path / "pins"
+    shutil.copytree(PINS_DIR, pins)
+    data = json.loads((pins / "feed_forward.json").read_text())
+    data["quantities"]["loss"]["reason"] = "edited"     # pins update must rewrite this pin
+    (pins / "feed_forward.json").write_text(json.dumps(data))
+    args = (["check", "feed_forward", "losses", "--jobs", "1", "--quiet", "--out", str(out), "--pins", str(pins)]
+            if command == "check" else ["pins", "update", "feed_forward", "--pins", str(pins)])
+    done = subprocess.run([sys.executable, "-c", _LATE_INTERRUPT, where, *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "interrupted" in lines[0] and "Traceback" not in done.stderr, done.stderr
+    if command == "check":
+        assert _same_run(out) and not _leftovers(out)     # whole: record and report of one run
+        assert f"--out {out}" in lines[0] and "keep their previous" not in lines[0]
+    else:
+        assert "feed_forward.json" in lines[0] and "edited" not in (pins / "feed_forward.json").read_text()

@@ -34,17 +34,24 @@ def add_pins(parser):
 
 
 def writable_dir(path, option):
-    """Create ``path`` if needed and probe it with a uniquely named temporary file (parallel runs never collide)."""
+    """Create ``path`` if needed and probe it with a uniquely named temporary file (parallel runs never collide).
+    An ``--out`` folder is held by this run from here to its end (a second run on it fails at once, exit 2), and
+    a folder the run created is removed again at its end when nothing was published into it
+    (:func:`backprop_repro.store.outputs.claim`)."""
     import tempfile
+
+    from backprop_repro.store.outputs import claim
 
     path = Path(path)
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        claim(path, option, lock=False)
         with tempfile.TemporaryFile(dir=path, prefix=".write-probe-"):
             pass
     except OSError as exc:
         raise BadInput(f"{option} {path}: not a writable directory ({exc.strerror or exc}); "
                        f"pass a directory you can write to") from None
+    if option == "--out":
+        claim(path, option)
     return path
 
 
@@ -72,7 +79,11 @@ def keep_pins_read_only(args):
 
 
 def pins_dir(args, must_exist=True, for_writing=False):
-    """--pins DIR, else --project DIR/expected_outputs, else the default pins; a missing one is bad input."""
+    """--pins DIR, else --project DIR/expected_outputs, else the default pins; a missing one is bad input, and so
+    are both options at once (one would be ignored)."""
+    if getattr(args, "pins", None) and getattr(args, "project", None):
+        raise BadInput(f"--pins {args.pins} with --project {args.project}: give one (--project DIR means --pins "
+                       f"DIR/expected_outputs)")
     if getattr(args, "pins", None):
         path, option = Path(args.pins), f"--pins {args.pins}"
     elif getattr(args, "project", None):

@@ -142,9 +142,20 @@ def main(argv=None):
         print("backprop-repro: error: stdout: no space left on the device it writes to; free space or redirect it "
               f"(the run itself ended with exit {code})", file=stderr, flush=True)
         return EXIT_BAD_INPUT
-    if code == EXIT_INTERRUPTED and _running_as_program():
-        _exit_interrupted(stdout, stderr)
+    if _running_as_program():
+        if code == EXIT_INTERRUPTED:
+            _exit_interrupted(stdout, stderr)
+        signal.signal(signal.SIGINT, _interrupted_at_exit)   # the run is over: no KeyboardInterrupt in the caller
     return code
+
+
+def _interrupted_at_exit(signum, frame):
+    """Ctrl-C after main() returned (its exit code on the way out): the same one line and 130, no traceback."""
+    try:
+        print(_interrupt_line(), file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+    os._exit(EXIT_INTERRUPTED)
 
 
 def _exit_interrupted(*streams):
@@ -179,16 +190,44 @@ def _running_as_program():
 
 def _interrupted():
     """The one interrupt path: one line, exit 130."""
-    print("backprop-repro: interrupted; pins and output folders keep their previous complete contents",
-          file=sys.stderr)
+    print(_interrupt_line(), file=sys.stderr)
     return EXIT_INTERRUPTED
+
+
+def _interrupt_line():
+    """What an interrupt left: every file is whole; the ones this run had already published are named."""
+    from backprop_repro.store.outputs import written
+
+    done = written()
+    if not done:
+        return "backprop-repro: interrupted; pins and output folders keep their previous complete contents"
+    shown = "; ".join(done[:3]) + (f" and {len(done) - 3} more" if len(done) > 3 else "")
+    return (f"backprop-repro: interrupted after this run had published {shown} (complete, new); everything else "
+            f"keeps its previous complete contents")
+
+
+#: Path options: an empty value would silently mean the working folder or "not asked for".
+_PATH_OPTIONS = ("out", "junit_xml", "pins", "project", "bench", "benchmarks", "db", "repo")
+
+
+def _refuse_empty_paths(args):
+    for dest in _PATH_OPTIONS:
+        if getattr(args, dest, None) == "":
+            option = "--" + dest.replace("_", "-")
+            raise BadInput(f"{option}: an empty path; give a file or folder name, or leave {option} out")
 
 
 def _main(argv=None):
     """Parse, run the command and map its record to the exit code; the one error path (exit 2, or 1 for a run the
     command depends on that failed) and the interrupt path."""
     from backprop_repro.core.record import exit_code
+    from backprop_repro.store.outputs import run_scope
 
+    with run_scope():   # folders held from when they are checked to the end; empty ones this run made removed
+        return _run_command(argv, exit_code)
+
+
+def _run_command(argv, exit_code):
     try:
         if _running_as_program():
             signal.signal(signal.SIGINT, signal.default_int_handler)   # from here on Ctrl-C is KeyboardInterrupt
@@ -196,6 +235,7 @@ def _main(argv=None):
             args = build_parser().parse_args(argv)
         except SystemExit as exc:   # argparse: --help (0) or a usage error (2), already printed
             return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+        _refuse_empty_paths(args)
         common.refuse_out_in_pins(args)
         common.keep_pins_read_only(args)
         return exit_code(args.func(args))

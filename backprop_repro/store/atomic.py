@@ -23,6 +23,18 @@ __all__ = ["write_text", "write_bytes", "resolve_target", "distinct", "temp_besi
            "apply_mode", "WriteFailed"]
 
 MOUNTINFO = "/proc/self/mountinfo"
+#: The private folder an output set is written in before it is published (see store/outputs.py).
+STAGING_PREFIX = ".backprop-repro-staging-"
+_WRITTEN = []   # the files this run has replaced, as the user named them (staging files not counted)
+
+
+def written():
+    """The labels of the files written so far in this run (for the interrupt message)."""
+    return list(_WRITTEN)
+
+
+def forget_written():
+    _WRITTEN.clear()
 _SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
           (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
@@ -92,7 +104,9 @@ def resolve_target(path, label=None, elsewhere="write elsewhere"):
     if not os.access(final.parent, os.W_OK | os.X_OK):   # the temporary file and the rename need the folder
         raise WriteFailed(path, label, f"its folder {final.parent} is read-only{link}",
                           f"make it writable or {elsewhere}", errno.EACCES)
-    if st is not None and not os.access(final, os.W_OK):
+    # os.access says yes to root for any file; a file without a write bit is read-only for root too (its owner
+    # meant it so): refused rather than silently replaced
+    if st is not None and not (os.access(final, os.W_OK) and st.st_mode & 0o222):
         raise WriteFailed(path, label, f"the file is read-only{link}", f"make it writable (chmod u+w) or {elsewhere}")
     return final
 
@@ -192,6 +206,8 @@ def write_bytes(path, data, label=None, append=False, elsewhere="write elsewhere
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if not any(part.startswith(STAGING_PREFIX) for part in Path(path).parts):
+        _WRITTEN.append(label)
     return final
 
 

@@ -29,16 +29,16 @@ import errno
 import json
 import os
 import shutil
+import secrets
 import stat
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from backprop_repro.store import atomic
 from backprop_repro.core.errors import BadInput
 
-__all__ = ["output_set", "OWNED", "LOCK_NAME", "STAGING_PREFIX"]
+__all__ = ["output_set", "run_scope", "claim", "written", "OWNED", "LOCK_NAME", "STAGING_PREFIX"]
 
 #: The files each command owns in its output folder. Files a command owns but did not write this time are
 #: dropped (a stale index.html never stays beside a newer results.json).
@@ -56,7 +56,7 @@ OWNED = {
 }
 
 LOCK_NAME = ".backprop-repro.lock"
-STAGING_PREFIX = ".backprop-repro-staging-"
+STAGING_PREFIX = atomic.STAGING_PREFIX
 _PREPARED = ".journal-prepared.json"   # temporary files made beside link targets outside the folder
 _COMMIT = ".journal-commit.json"       # written once everything is ready: from here on the set is published
 
@@ -86,21 +86,48 @@ class _Lock:
 
     def __init__(self, directory):
         self.path = Path(directory) / LOCK_NAME
-        self.fd = None
+        self.fd = self._opened = None
 
     def acquire(self):
+        """True when this process now holds the folder, False when another run does."""
+        self._opened = None
+        try:
+            return self._acquire()
+        except BaseException:   # Ctrl-C half-way: a file this run made must not stay behind
+            if self.fd is not None:
+                self.release()
+            elif self._opened is not None:
+                self._drop_unheld(self._opened)
+            raise
+
+    def _drop_unheld(self, fd):
+        """Remove the lock file ``fd`` opened when nobody holds it (a taker interrupted before it locked)."""
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.path.samestat(os.fstat(fd), os.stat(self.path)):
+                self.path.unlink()
+        except (ImportError, OSError):   # held by another run, or gone already
+            pass
+        finally:
+            os.close(fd)
+
+    def _acquire(self):
         try:
             import fcntl
         except ImportError:
             fcntl = None
         while fcntl is not None:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = self._opened = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                self._opened = None
                 os.close(fd)
                 return False
             except OSError as exc:
+                self._opened = None
                 os.close(fd)
                 if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
                     raise
@@ -110,12 +137,14 @@ class _Lock:
             except FileNotFoundError:
                 current = False
             if current:
-                self.fd = fd
+                self.fd, self._opened = fd, None
                 return True
+            self._opened = None
             os.close(fd)   # the previous holder removed it after we opened it: take the new one
         try:
             if self.path.exists() and not self._soft_owner_alive():
                 self.path.unlink(missing_ok=True)
+            self._opened = None
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             return False
@@ -152,7 +181,8 @@ class _Lock:
 
 def _recover(staging):
     """Finish a committed publication (its journal is there) or drop an uncommitted one; remove ``staging``.
-    Used at the end of every run and, for a run that was killed, by the next run in the folder."""
+    Used at the end of every run and, for a run that was killed, by the next run in the folder. True when a
+    publication was completed."""
     commit = staging / _COMMIT
     journal = None
     if commit.is_file():
@@ -179,6 +209,7 @@ def _recover(staging):
         for tmp in temps:
             Path(tmp).unlink(missing_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
+    return journal is not None
 
 
 def _fsync_dir(folder):
@@ -232,6 +263,7 @@ def _publish(out, staging, owned, option):
     renames.sort(key=lambda entry: -entry[0])   # the record (first owned name) lands last
     atomic.write_text(staging / _COMMIT, json.dumps({"rename": [[tmp, final] for _, tmp, final in renames],
                                                      "remove": removals}))
+    _WRITTEN.append(label)   # committed: from here on the new set is what an interrupt leaves
     try:
         _recover(staging)
     except OSError as exc:
@@ -239,32 +271,117 @@ def _publish(out, staging, owned, option):
                        f"{getattr(exc, 'filename', '')}); the next run in this folder completes it") from None
 
 
+#: The run in progress (see :func:`run_scope`): the folders it holds, {real path: {"lock", "created", "option"}}.
+_RUN = None
+#: What the last run published or wrote, for the interrupt message: output folders and single files.
+_WRITTEN = []
+
+
 @contextmanager
-def output_set(out, owned, option="--out"):
-    out = Path(out)
+def run_scope():
+    """One command's run. Every folder :func:`claim` hands out in it stays locked until the run ends, however
+    it ends; a folder the run created is removed again if it is still empty then (bad input found after the
+    folder was made leaves nothing behind; an existing folder is never removed)."""
+    global _RUN
+    outer, _RUN = _RUN, {}
+    _WRITTEN.clear()
+    atomic.forget_written()
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise _bad_write(out, exc, option) from None
+        yield
+    finally:
+        held, _RUN = _RUN, outer
+        for entry in reversed(list({id(e): e for e in held.values()}.values())):   # one entry may have 2 keys
+            if entry["lock"] is not None:
+                entry["lock"].release()
+            for folder in reversed(entry["created"]):   # deepest first; stops at the first that is not empty
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+
+
+def written():
+    """What this run has published so far (output folders, then single files such as pins), as the user named
+    them: the interrupt message says which files are new."""
+    return list(_WRITTEN) + [label for label in atomic.written() if label not in _WRITTEN]
+
+
+def _make_dirs(out, created, option):
+    """Create ``out`` and its missing parents, noting each one this run makes in ``created`` (before it exists,
+    so that an interrupt cannot strand it) in the order made."""
+    missing = []
+    folder = Path(os.path.abspath(out))
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        created.append(folder)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            created.remove(folder)   # made by someone else meanwhile: theirs
+        except OSError as exc:
+            created.remove(folder)
+            raise _bad_write(out, exc, option) from None
+
+
+def claim(out, option="--out", lock=True):
+    """``out`` as a folder of this run: created if missing and, inside :func:`run_scope`, held (``lock``)
+    from now until the run ends, so that a second run on the same folder fails at once instead of after its
+    work. Bad input if it is not a directory or another run holds it."""
+    out = Path(out)
+    entry = {"lock": None, "created": [], "option": option}
+    if _RUN is not None:
+        entry = _RUN.setdefault(os.path.realpath(out) if os.path.lexists(out) else os.path.abspath(out), entry)
+    _make_dirs(out, entry["created"], option)
     if not out.is_dir():
         raise BadInput(f"{option} {out}: exists and is not a directory; pass a directory")
-    lock = _Lock(out)
+    if _RUN is None or not lock or entry["lock"] is not None:
+        return out
+    held = _Lock(out)
+    entry["lock"] = held    # before it exists: the end of the run removes it, however the run ends
     try:
-        if not lock.acquire():
-            raise BadInput(f"{option} {out}: another backprop-repro run is writing there now; wait for it or pass "
-                           f"another {option} (if none runs, remove {lock.path})")
+        if held.acquire():
+            _RUN[os.path.realpath(out)] = entry
+            return out
     except OSError as exc:
+        entry["lock"] = None
         raise _bad_write(out, exc, option) from None
+    entry["lock"] = None
+    raise BadInput(f"{option} {out}: another backprop-repro run is writing there now; wait for it or pass another "
+                   f"{option} (if none runs, remove {held.path})")
+
+
+def _held(out):
+    """Whether this run already holds ``out`` (claimed at the start of the run)."""
+    entry = (_RUN or {}).get(os.path.realpath(out))
+    return entry is not None and entry["lock"] is not None and entry["lock"].fd is not None
+
+
+@contextmanager
+def output_set(out, owned, option="--out"):
+    out = claim(out, option, lock=False)
+    label = f"{option} {out}"
+    lock = _Lock(out)
+    if not _held(out):   # a caller outside a run (a library use): held for the publication only
+        try:
+            if not lock.acquire():
+                raise BadInput(f"{option} {out}: another backprop-repro run is writing there now; wait for it or "
+                               f"pass another {option} (if none runs, remove {lock.path})")
+        except OSError as exc:
+            raise _bad_write(out, exc, option) from None
     staging = None
     try:
         for stale in out.glob(STAGING_PREFIX + "*"):   # left by a killed run: complete or drop it first
             if stale.is_dir() and not stale.is_symlink():
                 _recover(stale)
+        # named before it exists, so that the cleanup below covers an interrupt inside or right after mkdir
+        staging = out / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
         try:
-            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+            os.mkdir(staging, 0o700)
         except OSError as exc:
+            if exc.errno == errno.EEXIST:   # not ours (ours are named at random): never touch it
+                staging = None
             raise _bad_write(out, exc, option) from None
         try:
             yield staging
@@ -284,8 +401,8 @@ def output_set(out, owned, option="--out"):
             raise _bad_write(out, exc, option) from None
     finally:
         try:
-            if staging is not None and staging.exists():
-                _recover(staging)
+            if staging is not None and os.path.lexists(staging) and _recover(staging) and label not in _WRITTEN:
+                _WRITTEN.append(label)
         except OSError:
             pass    # a committed journal the file system would not apply: the next run completes it
         finally:
