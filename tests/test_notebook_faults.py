@@ -1,11 +1,10 @@
 """`backprop-repro notebook` under hostile input and at its edges (issue 20): bad metadata, payloads and options
 are bad input before any kernel starts; lone surrogates and non-ASCII names never end in a traceback; Ctrl-C and
 SIGTERM while a kernel runs are exit 130 with the kernel gone; output is capped; other kernel languages are not
-run; the kernel is this interpreter's; folders named *.ipynb are skipped; a crash is explained, its cascade
-grouped and not re-run. And the checker bites: every mutation of a stored output is caught."""
+run (bad input when named, not-run in a folder); the kernel is this interpreter's; folders named *.ipynb are
+skipped; a crash is explained, its cascade grouped and not re-run. (That the checker bites, every change to stored outputs caught with its kind, is
+`selftest --notebooks`: tests/test_notebook_selftest.py.)"""
 
-import base64
-import io
 import json
 import os
 import signal
@@ -18,9 +17,6 @@ import pytest
 from backprop_repro.cli.commands import main
 from backprop_repro.notebooks import judge as N
 
-from .conftest import ROOT
-
-NB = ROOT / "tests" / "notebooks"
 PROGRAM = [sys.executable, "-m", "backprop_repro"]
 
 
@@ -175,10 +171,34 @@ def test_output_is_capped_per_cell(tmp_path, monkeypatch):
     assert any("more than 200,000 characters" in d["fresh"] for d in r["differences"])
 
 
-def test_an_r_notebook_is_not_run_and_says_why(tmp_path, no_kernel):
-    r = N.check_notebook(notebook(tmp_path / "r.ipynb", ("print(1)", [stdout("[1] 1\n")], {}), language="R"))
+def test_an_r_notebook_is_not_run_and_says_why(tmp_path, capsys, no_kernel):
+    """Named on the command line: bad input before any kernel starts. Found in a folder: not-run with its reason, and
+    the folder's Python notebooks are still checked."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    r_nb = notebook(folder / "r.ipynb", ("print(1)", [stdout("[1] 1\n")], {}), language="R")
+    good = ok_notebook(tmp_path / "good.ipynb")                 # listed first: validated, never run
+    assert main(["notebook", str(good), str(r_nb), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"{r_nb}: its kernel language is R, not Python" in err and "leave it out" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "o" / "notebooks.json").exists()
+    r = N.check_notebook(r_nb)
     assert r["verdict"] == "not-run" and r["runs"] == 0 and "language is R" in r["reason"]
     assert "not-run" in N.VERDICTS_OK
+
+
+def test_an_r_notebook_in_a_folder_does_not_stop_the_others(tmp_path, monkeypatch):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    notebook(folder / "a_r.ipynb", ("print(1)", [stdout("[1] 1\n")], {}), language="R")
+    ok_notebook(folder / "b_python.ipynb")
+    checked = []
+    monkeypatch.setattr(N, "check_notebook", lambda path, *a, **k: checked.append(path) or (
+        N._not_run(path, "language") if path.name == "a_r.ipynb"
+        else {**N._not_run(path, ""), "verdict": "reproduced"}))
+    assert main(["notebook", str(folder), "--out", str(tmp_path / "o"), "--quiet", "--jobs", "1"]) == 0
+    assert [p.name for p in checked] == ["a_r.ipynb", "b_python.ipynb"]
 
 
 def test_a_python3_kernelspec_on_jupyter_path_does_not_replace_this_python(tmp_path, monkeypatch):
@@ -235,8 +255,9 @@ def test_a_crash_is_explained_grouped_and_not_rerun(tmp_path):
 
 def test_the_cause_reaches_the_console_and_the_html(tmp_path, capsys):
     path = notebook(tmp_path / "crash.ipynb", ("open('no_such_data.csv')", [], {}))
-    r_nb = notebook(tmp_path / "r.ipynb", ("print(1)", [stdout("[1] 1\n")], {}), language="R")
-    assert main(["notebook", str(path), str(r_nb), "--runs", "1", "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    (tmp_path / "more").mkdir()
+    r_nb = notebook(tmp_path / "more" / "r.ipynb", ("print(1)", [stdout("[1] 1\n")], {}), language="R")
+    assert main(["notebook", str(path), str(r_nb.parent), "--runs", "1", "--out", str(tmp_path / "o"), "--quiet"]) == 1
     out = capsys.readouterr().out
     assert "cause missing-file: the data file no_such_data.csv is not there" in out
     assert "not run: its kernel's language is R" in out
@@ -245,69 +266,24 @@ def test_the_cause_reaches_the_console_and_the_html(tmp_path, capsys):
     assert json.loads((tmp_path / "o" / "notebooks.json").read_text())["notebooks"][0]["cause"] == "missing-file"
 
 
-# --- the checker bites ---------------------------------------------------------------------------------------
+def test_the_html_header_states_the_runs_each_notebook_really_had(tmp_path):
+    """--runs 2: the good notebook ran twice, the crashed one once (not re-run), the R one (in a folder) not at all;
+    the header said "2 fresh run(s) each" for all three."""
+    import re
 
-def _png_pixel_changed(b64):
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(base64.b64decode(b64)))
-    image.putpixel((3, 3), (image.getpixel((3, 3)) + 9) % 256)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def _png_byte_changed(b64):
-    raw = bytearray(base64.b64decode(b64))
-    raw[len(raw) // 2] ^= 0x55
-    return base64.b64encode(bytes(raw)).decode()
-
-
-def _text(cell, old, new):
-    out = cell["outputs"][0]
-    key = "text" if "text" in out else None
-    value = "".join(out[key] if key else out["data"]["text/plain"])
-    assert old in value
-    if key:
-        out["text"] = value.replace(old, new, 1)
-    else:
-        out["data"]["text/plain"] = value.replace(old, new, 1)
-
-
-MUTATIONS = {   # name: (change to the stored notebook (cells by index), the cell and kind that catch it, options)
-    "float-digit": (lambda c: _text(c[1], "0.333333", "0.333343"), 1, "numeric", []),
-    "integer+1": (lambda c: _text(c[1], "42", "43"), 1, "numeric", []),
-    "string": (lambda c: _text(c[1], "converged", "diverged"), 1, "text", []),
-    "array-element": (lambda c: _text(c[2], "0.25", "0.26"), 2, "numeric", []),
-    "output-dropped": (lambda c: c[2]["outputs"].clear(), 2, "added", []),
-    "output-added": (lambda c: c[2]["outputs"].append(stdout("extra 1\n")), 2, "missing", []),
-    "error-message": (lambda c: c[3]["outputs"][0].update(evalue="bad value 4"), 3, "error", []),
-    "error-type": (lambda c: c[3]["outputs"][0].update(ename="TypeError"), 3, "error", []),
-    "image-byte": (lambda c: c[4]["outputs"][0]["data"].update(
-        {"image/png": _png_byte_changed(c[4]["outputs"][0]["data"]["image/png"])}), 4, "image", []),
-    "image-pixel": (lambda c: c[4]["outputs"][0]["data"].update(
-        {"image/png": _png_pixel_changed(c[4]["outputs"][0]["data"]["image/png"])}), 4, "image", ["--images", "0"]),
-}
-
-
-def test_the_unmutated_notebook_reproduces_even_with_images_compared_exactly(tmp_path):
-    assert main(["notebook", str(NB / "mutations.ipynb"), "--runs", "1", "--images", "0", "--out", str(tmp_path),
-                 "--quiet"]) == 0
-
-
-@pytest.mark.parametrize("name", list(MUTATIONS))
-def test_every_mutation_of_a_stored_output_is_caught(tmp_path, name):
-    change, cell, kind, options = MUTATIONS[name]
-    doc = json.loads((NB / "mutations.ipynb").read_text())
-    before = json.dumps(doc)
-    change(doc["cells"])
-    assert json.dumps(doc) != before
-    path = tmp_path / f"{name}.ipynb"
-    path.write_text(json.dumps(doc))
-    assert main(["notebook", str(path), "--runs", "1", *options, "--out", str(tmp_path / "o"), "--quiet"]) == 1
-    r = json.loads((tmp_path / "o" / "notebooks.json").read_text())["notebooks"][0]
-    assert r["verdict"] == "not-reproduced", r["differences"]
-    assert any(d["cell"] == cell and d["kind"] == kind for d in r["differences"]), r["differences"]
+    crash = notebook(tmp_path / "crash.ipynb", ("open('no_such_data.csv')", [], {}))
+    good = ok_notebook(tmp_path / "good.ipynb")
+    (tmp_path / "more").mkdir()
+    notebook(tmp_path / "more" / "r.ipynb", ("print(1)", [stdout("[1] 1\n")], {}), language="R")
+    assert main(["notebook", str(crash), str(good), str(tmp_path / "more"), "--runs", "2", "--jobs", "1",
+                 "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    html = (tmp_path / "o" / "notebooks.html").read_text()
+    header = html[html.index("<h1>"):html.index("<table")]
+    assert "fresh run(s) each" not in header
+    had = dict(re.findall(r'<span class="runs-had">(\d+):\s*([^<]*)</span>', header))
+    assert had == {"2": str(good), "1": str(crash), "0": str(tmp_path / "more" / "r.ipynb")}
+    assert f"{crash}: <span class=\"crashed\">crashed</span>\n<small class=\"runs\">(1 fresh run)</small>" in html
+    assert "(2 fresh runs)" in html and "(0 fresh runs)" in html
 
 
 def test_a_kernel_that_dies_is_a_crash_with_the_cells_after_it_not_run(tmp_path):

@@ -24,9 +24,10 @@ Per-cell control by tags or metadata (nbval's tags are honoured): ``nbval-ignore
 runs agree), and ``metadata.repro.rtol`` (a relative tolerance for the cell's numbers).
 
 Execution: the kernel is this interpreter's ipykernel (:func:`kernel_argv`), never a spec found by name; a
-notebook in another kernel language is ``not-run``; each cell's output is capped at ``kernel.OUTPUT_CAP`` characters;
-Ctrl-C or SIGTERM kills the kernel and propagates as KeyboardInterrupt. A crash is run once and explained
-(:mod:`.causes`: ``cause`` on the record, later errors that follow from it grouped under it).
+notebook in another kernel language is bad input when named on the command line (:func:`refuse_other_language`,
+before any kernel starts) and ``not-run`` with its reason when found in a folder; each cell's output is capped at
+``kernel.OUTPUT_CAP`` characters; Ctrl-C or SIGTERM kills the kernel and propagates as KeyboardInterrupt. A crash
+is run once and explained (:mod:`.causes`: ``cause`` on the record, later errors that follow from it grouped under it).
 """
 
 import base64
@@ -151,6 +152,15 @@ def notebook_language(nb):
     meta = nb.get("metadata", {})
     language = (meta.get("kernelspec") or {}).get("language") or (meta.get("language_info") or {}).get("name")
     return str(language or "python").strip()
+
+
+def refuse_other_language(nb, path):
+    """BadInput for a notebook named on the command line whose kernel language is not Python (one found in a folder
+    is ``not-run`` instead, so that one R notebook does not stop a corpus)."""
+    language = notebook_language(nb)
+    if language.lower() != "python":
+        raise BadInput(f"{path}: its kernel language is {language}, not Python, and this tool runs notebooks in a "
+                       f"Python kernel only; leave it out (in a folder passed instead, it is listed as not-run)")
 
 
 def _not_run(path, reason):
@@ -284,13 +294,17 @@ def _failures(differences, cascade, executed, crash, not_run_cells):
     return None, None, capped
 
 
-def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, images=None, stat_runs=STAT_RUNS):
+def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, images=None, stat_runs=STAT_RUNS,
+                   fresh=None):
     """The record of one notebook (see the module docstring).
 
     ``runs`` fresh runs, and when their numbers differ (or a cell is tagged ``repro-random``), more, up to
     ``stat_runs`` in all: a deterministic notebook costs ``runs`` executions, and a nondeterministic one is
     judged on enough runs for the statistical rule (:func:`typical`) to flag a stored value that is out of
-    place (with 2 runs only one beyond 10,050 prediction standard errors would be; with 5, beyond 17)."""
+    place (with 2 runs only one beyond 10,050 prediction standard errors would be; with 5, beyond 17).
+
+    ``fresh``: (executed notebooks, crash or None, seconds) of runs already made of this notebook's code (the
+    outputs selftest judges many copies of one notebook's stored outputs against one fresh run); none are made."""
     nb = load_notebook(path)
     patterns = COSMETIC + validate_patterns(cosmetic)     # bad input: empty, invalid or empty-matching
     validate_images(images)
@@ -300,7 +314,8 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     if language.lower() != "python":
         return {**_not_run(path, f"its kernel's language is {language}, not Python: this tool runs notebooks in a "
                                  f"Python kernel only"), "stored_outputs": stored_any}
-    executed, crash, seconds = _execute_runs(nb, path, timeout, runs, stat_runs, code_cells, patterns)
+    executed, crash, seconds = fresh if fresh is not None else _execute_runs(nb, path, timeout, runs, stat_runs,
+                                                                             code_cells, patterns)
     folder = str(Path(path).resolve().parent)
     cascade = Cascade()
     stopped_at = crash["cell"] if crash and crash.get("cell") is not None else None
@@ -430,8 +445,11 @@ def run_notebooks(paths, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     validate_images(images)
     notes = []
     notebooks = find_notebooks(paths, notes)
+    named = {Path(p).resolve() for p in paths if Path(p).is_file()}
     for path in notebooks:                  # every input validated before the first kernel starts
-        load_notebook(path)
+        nb = load_notebook(path)
+        if path.resolve() in named:
+            refuse_other_language(nb, path)
     records, environment, wall = [], fingerprint(), time.perf_counter()
     options = {"runs": runs, "timeout": timeout, "cosmetic": tuple(cosmetic), "strict_digits": strict_digits,
                "images": images, "stat_runs": stat_runs}

@@ -77,7 +77,18 @@ def _html(record):
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     from backprop_repro.render.console import SUMMARY_LABELS
 
-    return env.from_string(_TEMPLATE).render(record=record, views=views, summary_labels=SUMMARY_LABELS)
+    return env.from_string(_TEMPLATE).render(record=record, views=views, summary_labels=SUMMARY_LABELS,
+                                             runs_had=_runs_had(record["notebooks"]))
+
+
+def _runs_had(notebooks):
+    """[(fresh runs, the notebooks that had them)], most runs first: the runs each notebook really had (a crash runs once, a
+    notebook not run none, one whose numbers vary up to --stat-runs)."""
+    by_runs = {}
+    for nb in notebooks:
+        by_runs.setdefault(nb["runs"], []).append(nb["path"])
+    return [(n, ", ".join(paths) if len(paths) <= 8 else f"{len(paths)} notebooks")
+            for n, paths in sorted(by_runs.items(), reverse=True)]
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -92,7 +103,11 @@ img{max-width:100%;border:1px solid #e3e7ed}.cell{border:1px solid #d5dbe3;borde
 code.src{display:block;white-space:pre-wrap;background:#f6f8fa;padding:.3em;font-size:12px}
 </style></head><body>
 <h1>Notebooks: stored outputs against fresh runs</h1>
-<p>Python {{ record.environment.python }}, NumPy {{ record.environment.numpy }}; {{ record.runs }} fresh run(s) each.
+<p>Python {{ record.environment.python }}, NumPy {{ record.environment.numpy }}; {{ record.runs }} fresh run(s) asked
+per notebook, more (up to {{ record.stat_runs }} in all) where numbers vary between runs; a notebook that crashed runs
+once, one not run none. Runs each notebook really had: {% for n, paths in runs_had %}<span class="runs-had">{{ n }}:
+{{ paths }}</span>{% if not loop.last %}; {% endif %}{% endfor %}.</p>
+<p>
 Numbers are compared at the stored value's printed precision: <mark class="rounding">one unit in the last digit</mark>,
 <mark class="numeric">more</mark>, <mark class="nondeterministic">varies between fresh runs</mark>,
 <mark class="missing">no fresh partner</mark>, <mark class="added">new in the fresh run</mark>. Only differing numbers
@@ -105,7 +120,8 @@ are marked; masked (cosmetic) parts such as timings are not compared and not mar
 {% for nb in views %}<tr><td><a href="#nb{{ loop.index }}">{{ nb.path }}</a></td><td class="{{ nb.verdict }}">{{ nb.verdict }}</td>
 <td>{{ nb.cause or "" }}</td><td>{{ nb.runs }}</td><td>{{ nb.numbers_reproduced }} of {{ nb.numbers_compared }}</td><td>{{ nb.coverage or "" }}</td><td>{% for k, n in nb.kinds.items() if n %}{{ n }} {{ k }} {% endfor %}</td></tr>{% endfor %}
 </table>
-{% for nb in views %}<section id="nb{{ loop.index }}"><h2>{{ nb.path }}: <span class="{{ nb.verdict }}">{{ nb.verdict }}</span></h2>
+{% for nb in views %}<section id="nb{{ loop.index }}"><h2>{{ nb.path }}: <span class="{{ nb.verdict }}">{{ nb.verdict }}</span>
+<small class="runs">({{ nb.runs }} fresh run{{ "" if nb.runs == 1 else "s" }})</small></h2>
 {% if nb.cause %}<p class="crashed">cause: {{ nb.cause }}: {{ nb.cause_detail }}</p>
 {% for f in nb.failures if f.grouped %}<p>cell {{ f.cell }}'s failure also fails cells {% for g in f.grouped %}{{ g.cell }}{% if not loop.last %}, {% endif %}{% endfor %} (listed under it)</p>{% endfor %}{% endif %}
 {% if nb.reason %}<p>not run: {{ nb.reason }}</p>{% endif %}

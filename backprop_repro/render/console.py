@@ -4,6 +4,7 @@ source handed back) only."""
 from backprop_repro.core.record import NON_FAILING
 
 __all__ = ["check_summary", "check_tail", "sweep_summary", "cpu_drift_summary", "selftest_summary",
+           "notebook_selftest_summary",
            "notebook_summary", "bench_summary", "compare_summary", "pin_line", "pins_update_summary", "wrote"]
 
 
@@ -171,6 +172,27 @@ def selftest_summary(record, out):
     if record["unexplained_survivors"]:
         print(f"FAIL: survivors without a recorded reason, or 'equivalent' mutants that changed bits: "
               f"{', '.join(record['unexplained_survivors'])}")
+
+
+def notebook_selftest_summary(record, out):
+    """Every change to the stored outputs (killed with the expected kind, or not), every equivalence, the kill rate
+    and the false alarms."""
+    nb = record["notebooks"]
+    for r in nb["mutations"]:
+        print(f"{'killed  ' if r['killed'] else 'SURVIVED'} {r['id']:<26} {r['expected_kind']:<8} found "
+              f"{', '.join(r['kinds_found']) or 'nothing'} ({r['verdict']}): {r['why']}")
+    for r in nb["equivalences"]:
+        print(f"{'passed  ' if r['passed'] else 'ALARM   '} {r['id']:<26} {', '.join(r['excused_by']) or '-':<17} "
+              f"{r['why']}" + (f"\n         {r['alarm'][:150]}" if r["alarm"] else ""))
+    rate = f"{100 * nb['kill_rate']:.0f}%" if nb["kill_rate"] is not None else "-"
+    print(f"notebook checker: kill rate {nb['killed']}/{nb['mutations_total']} = {rate}, false alarms "
+          f"{nb['false_alarms']} of {nb['equivalences_total']} equivalences (one fresh run of {nb['notebook']}: "
+          f"{nb['seconds_fresh_run']:.1f} s, judging {nb['seconds_judging']:.1f} s)")
+    wrote([out / "selftest.json"])
+    if nb["survivors"] or nb["false_alarm_ids"]:
+        print("FAIL: " + "; ".join(part for part in (
+            f"survived: {', '.join(nb['survivors'])}" if nb["survivors"] else "",
+            f"false alarms: {', '.join(nb['false_alarm_ids'])}" if nb["false_alarm_ids"] else "") if part))
 
 
 def notebook_summary(record, strict_digits, out, reused=0):
