@@ -157,7 +157,7 @@ def test_a_record_of_another_schema_is_bad_input_and_nothing_is_added(tmp_path, 
     other = write(tmp_path / "other.json", {**make_record("b" * 40, "2026-01-02T00:00:00+00:00"), "schema_version": 2})
     assert run_cli("history", "add", good, other, "--db", db) == (2, None)
     _one_line_error(capsys, str(other))
-    assert not db.exists() or count(db, "runs") == 0   # all or nothing
+    assert not db.exists()   # all or nothing: no new database file either
     no_commit = make_record("a" * 40, "2026-01-01T00:00:00+00:00")
     del no_commit["environment"]["git_commit"]
     assert run_cli("history", "add", write(tmp_path / "nc.json", no_commit), "--db", db) == (2, None)
@@ -527,7 +527,12 @@ def test_adding_notebooks_json_is_idempotent_and_bad_ones_add_nothing(tmp_path, 
     renamed = write(tmp_path / "elsewhere" / "nb-a.json", json.loads(a.read_text()))   # same bytes, another name
     assert run_cli("history", "add", renamed, "--db", db, "--quiet", capsys=capsys)[1].out == ""
     assert (count(db, "runs"), count(db, "notebooks")) == (3, 6)
+    no_commit = json.loads(a.read_text())
+    del no_commit["environment"]["git_commit"]
     for bad, name in [({**json.loads(a.read_text()), "schema_version": 2}, "schema_version is 2"),
+                      (no_commit, "`backprop-repro notebook` in a git checkout"),
+                      ({**json.loads(a.read_text()), "notebooks": [{"path": "x.ipynb", "verdict": "reproduced",
+                                                                    "runs": -1}]}, "not a count"),
                       ({**json.loads(a.read_text()), "notebooks": [{"path": "x.ipynb"}]}, "no path and verdict"),
                       ({**json.loads(a.read_text()), "notebooks": "all"}, "not a list")]:
         path = write(tmp_path / "bad" / "notebooks.json", bad)
@@ -571,7 +576,9 @@ def test_a_version_1_database_is_read_and_migrated_with_its_rows_kept(tmp_path, 
     _three_commits(tmp_path, db)
     _downgrade_to_version_1(db)
     before = sqlite3.connect(db).execute("SELECT * FROM history").fetchall()
-    assert run_cli("history", "show", "--db", db, "--out", out, "--quiet", capsys=capsys)[0] == 0   # read as it is
+    code, printed = run_cli("history", "show", "--db", db, "--out", out, "--quiet", capsys=capsys)   # read as it is
+    assert code == 0 and printed.out.splitlines() == [f"wrote {out / 'history.csv'}, {out / 'history_notebooks.csv'}, "
+                                                      f"{out / 'history_sweeps.csv'}, {out / 'history.html'}"]
     assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 1        # show never writes
     assert _csv(out / "history_notebooks.csv") == [] and len(_csv(out / "history.csv")) == len(before)
     a, b, c = _notebook_history(tmp_path, db)

@@ -371,7 +371,7 @@ def _prepared(path, digest):
     commit, created = env.get("git_commit"), env.get("created")
     if not commit or not created:
         raise BadInput(f"{path}: its environment has no git_commit or created date; regenerate it with "
-                       f"`backprop-repro check`")
+                       f"`backprop-repro {'notebook' if notebook else 'check'}` in a git checkout")
     try:
         rows = [] if notebook else record_rows(record)
     except (ValueError, TypeError) as exc:
