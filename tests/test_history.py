@@ -491,7 +491,8 @@ def test_notebook_verdicts_over_time_show_the_commit_where_a_verdict_changed(tmp
         in printed.out.splitlines()
     assert "steady.ipynb" not in printed.out
     html = (out / "history.html").read_text()
-    assert html.count('class="v-fail changed"') == 1 and html.count('class="v-fail"') == 1 + 1   # legend; B changed, C not
+    # the legend; B changed, C not
+    assert html.count('class="v-fail changed"') == 1 and html.count('class="v-fail"') == 1 + 1
     assert html.count('class="v-ok"') == 1 + 4   # the legend; exact at A, steady at A, B, C
     assert "verdict-changed" in html and "Notebook verdicts over time" in html
     assert _csv(out / "history.csv") == []   # no quantities: an empty table, not a failure

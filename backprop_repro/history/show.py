@@ -74,7 +74,8 @@ def _has_notebooks(con):
 def notebook_selection(con, wanted):
     """The notebook paths ``wanted`` names (``notebook:PATH``; all when nothing is named, none when only quantities
     are); BadInput for a notebook the history does not hold."""
-    held = [n for n, in con.execute("SELECT DISTINCT notebook FROM notebooks ORDER BY 1")] if _has_notebooks(con) else []
+    held = ([n for n, in con.execute("SELECT DISTINCT notebook FROM notebooks ORDER BY 1")] if _has_notebooks(con)
+            else [])
     if not wanted:
         return held
     names = [w[len(NOTEBOOK_PREFIX):] for w in wanted if w.startswith(NOTEBOOK_PREFIX)]

@@ -217,8 +217,8 @@ def _is_pattern(text):
 
 def expand(patterns):
     """Record files from paths, folders (every results.json, sweep-<id>.json and notebooks.json below them) and glob
-    patterns (the .json files and folders they match), in order, without repeats. BadInput for a missing path, a folder without
-    records or no record at all."""
+    patterns (the .json files and folders they match), in order, without repeats. BadInput for a missing path, a
+    folder without records or no record at all."""
     found = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern, recursive=True)) if _is_pattern(pattern) else [pattern]
