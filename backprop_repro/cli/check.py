@@ -21,7 +21,7 @@ def add_parser(sub):
     p.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
     common.add_out(p)
     common.add_pins(p)
-    common.add_quiet(p)
+    common.add_quiet(p, "no progress on stderr; the notes, the table, the failures and the verdict line stay")
     p.add_argument("--bench", default=None, metavar="DIR",
                    help="a `bench --out` directory: its gates join the verdict and its tables the report")
     p.add_argument("--no-report", action="store_true", help="write results.json only (no HTML, CSV or figures)")

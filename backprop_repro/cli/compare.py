@@ -13,6 +13,8 @@ def add_parser(sub):
     p.add_argument("results", nargs="+", metavar="RESULTS",
                    help="results.json files, directories holding one, or glob patterns")
     common.add_out(p)
+    common.add_quiet(p, "accepted as by every command; compare prints no progress, and its per-environment counts "
+                        "and the line naming the files written stay")
     p.set_defaults(func=run)
 
 

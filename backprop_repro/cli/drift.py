@@ -14,7 +14,8 @@ def add_parser(sub):
     p.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
     p.add_argument("--cpu", action="store_true", help="run check under every SIMD level and BLAS kernel")
     common.add_out(p)
-    common.add_quiet(p)
+    common.add_quiet(p, "no progress on stderr; the configurations, the skipped ones with their reasons and the "
+                        "verdict line stay")
     common.add_pins(p)
     p.set_defaults(func=run)
 

@@ -8,16 +8,20 @@ HELP = "examples, their sources, quantities and tolerance policies"
 def add_parser(sub):
     parser = sub.add_parser("list", help=HELP, description=f"List the {HELP}, with the quantities of each pin.")
     common.add_pins(parser)
+    common.add_quiet(parser, "one line per example (its id and summary): no sources, policies or quantities "
+                             "(list prints no progress)")
     parser.set_defaults(func=run)
 
 
 def run(args):
     from backprop_repro.core import record, registry
 
-    pins_dir = common.pins_dir(args, must_exist=False)
+    pins_dir = common.pins_dir(args)   # a --pins or --project that does not exist is bad input, as in check
     for example_id in registry.example_ids():
         example = registry.get(example_id)
         print(f"{example.id}: {example.summary}  [{example.module_name}]")
+        if args.quiet:
+            continue
         print(f"    source: {', '.join(example.documents)}, {example.section}")
         print("    policies:")
         for pattern, policy, reason in example.policies:

@@ -54,6 +54,9 @@ def _quantity_table(record):
 
 def _document_values(record):
     dvs = record["document_values"]
+    if not dvs:
+        print("document values: none printed for the examples checked")
+        return
     as_reviewed = sum(d["outcome"] != "reproduced" and d["status"] == "pass" for d in dvs)
     print(f"document values: {sum(d['outcome'] == 'reproduced' for d in dvs)} of {len(dvs)} reproduced at printed "
           f"precision" + (f" ({as_reviewed} not reproduced, as reviewed)" if as_reviewed else "")
@@ -69,6 +72,9 @@ def _claims(record):
     for c in record["claims"]:
         verdicts[c["verdict"]] = verdicts.get(c["verdict"], 0) + 1
     changed = sum(c["status"] not in NON_FAILING for c in record["claims"])
+    if not record["claims"]:   # an example without claims, or a run filtered to such examples
+        print("claims: none for the examples checked")
+        return
     print(f"claims: {len(record['claims'])} checked: " + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))
           + ("; every verdict as reviewed" if not changed else f"; {changed} differ from the reviewed verdict"))
     for c in record["claims"]:
@@ -131,7 +137,20 @@ def sweep_summary(example_id, stats, n_requested, rerun):
         p = stats["pinned_seed"]
         print(f"  seed {p['seed']} (the pinned run): max error {p['max_error']:.4g}, percentile "
               f"{p['percentile_of_max_error']:.1f}")
-    print(f"  verdict: {stats['verdict']} ({stats['verdict_rule']})")
+    print("  " + _sweep_verdict(stats))
+
+
+def _sweep_verdict(stats):
+    """The sample's own verdict, never read as the run's outcome: the pin line printed after it sets the exit code
+    (a few seeds' "not-reproduced" is not judged against a pin of thousands, and "reproduced" can stand beside a
+    statistic out of its bound)."""
+    verdict, rule, n = stats["verdict"], stats["verdict_rule"], stats["n_seeds"]
+    if verdict == "no-printed-values":
+        return f"verdict: {verdict} ({rule})"
+    why = rule if verdict == "reproduced-statistically" else (f"reproduced-statistically needs {rule}: see the "
+                                                              f"percentiles above")
+    return (f"verdict of these {n} seed{'' if n == 1 else 's'}: {verdict} ({why}); the pin line below sets the exit "
+            f"code")
 
 
 def cpu_drift_summary(record, out):
