@@ -219,3 +219,18 @@ def test_readme_fixture_file_name_is_where_the_plugin_writes(tmp_path):
     assert run.returncode == 1, run.stdout + run.stderr      # the first run writes the pin and fails, for review
     assert (tmp_path / pin).is_file(), sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.json"))
     assert stem in pin
+
+
+def test_pins_update_quiet_prints_only_what_changed(tmp_path, capsys):
+    import shutil
+
+    pins = tmp_path / "pins"
+    shutil.copytree(ROOT / "expected_outputs", pins)
+    assert main(["pins", "update", "feed_forward", "--pins", str(pins)]) == 0
+    assert "feed_forward: unchanged" in capsys.readouterr().out
+    assert main(["pins", "update", "feed_forward", "--pins", str(pins), "--quiet"]) == 0
+    assert capsys.readouterr().out == ""                        # an unchanged pin: no line
+    (pins / "feed_forward.json").unlink()
+    assert main(["pins", "update", "feed_forward", "--pins", str(pins), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "feed_forward.json: changed" in out and "1 pin file(s) changed: feed_forward" in out   # a new pin stays

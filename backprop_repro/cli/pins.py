@@ -14,6 +14,8 @@ def add_parser(sub):
         "changed (so that a regeneration is never silent) or an example raised."))
     update.add_argument("ids", nargs="*", metavar="ID", help="example ids (default: all)")
     common.add_pins(update)
+    common.add_quiet(update, "no line for an unchanged pin; changed pins with their diffs, examples that raised and "
+                             "the summary stay")
     update.set_defaults(func=run_update)
 
 
@@ -24,6 +26,13 @@ def run_update(args):
     ids = runner.resolve_ids(args.ids)
     pins_dir = common.writable_dir(common.pins_dir(args, must_exist=False, for_writing=True), "--pins")
     record = pin_update.update_pins(ids, pins_dir, "backprop-repro pins update " + " ".join(args.ids),
-                                    warn=common.say, on_pin=console.pin_line)
+                                    warn=common.say, on_pin=_quiet_pin_line if args.quiet else console.pin_line)
     console.pins_update_summary(record, pins_dir)
     return record
+
+
+def _quiet_pin_line(observation):
+    from backprop_repro.render import console
+
+    if observation.status != "pass":   # changed, or the example raised
+        console.pin_line(observation)
