@@ -96,6 +96,15 @@ def test_a_judge_that_alarms_on_crlf_is_a_false_alarm_and_exit_1(tmp_path, capsy
     assert "FAIL: false alarms: crlf" in capsys.readouterr().out
 
 
+def test_a_fresh_run_that_crashes_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    crash = {"cell": 3, "cause": "error", "detail": "the kernel died"}
+    monkeypatch.setattr(judge, "execute", lambda nb, path, timeout: (nb, crash, 1.0))
+    assert main(["selftest", "--notebooks", "--out", str(tmp_path / "st"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "crashed in its fresh run (the kernel died)" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "st" / "selftest.json").exists()
+
+
 def test_a_catalogue_entry_that_changes_nothing_is_refused(one_run):
     from backprop_repro.core.errors import RunFailed
 
