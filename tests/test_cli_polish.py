@@ -95,7 +95,11 @@ def test_report_takes_a_folder_holding_one_sweep_file(tmp_path, capsys):
     assert main(["sweep", "xor_341", "--seeds", "20", "--out", str(tmp_path / "s"), "--quiet"]) == 0
     capsys.readouterr()
     assert main(["report", str(tmp_path / "s"), "--out", str(tmp_path / "r")]) == 0
-    assert "Seed sweep: xor_341" in (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    html = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    assert "Seed sweep: xor_341" in html
+    # the report words the few seeds' verdict as the console does: not the rule as the reason, the pin decides
+    assert ("not-reproduced-statistically</b> (reproduced-statistically needs every printed output" in html
+            and "What sets the exit code: against the pin (10000 seeds" in html)
 
 
 def test_drift_without_cpu_says_what_to_pass(capsys):
