@@ -11,6 +11,7 @@ import numpy as np
 __all__ = [
     "sigmoid",
     "sigmoid_prime_from_output",
+    "ONE_F64",
     "tanh_chapter",
     "relu",
     "linear",
@@ -19,18 +20,27 @@ __all__ = [
 ]
 
 
-def sigmoid(x):
-    """Logistic sigmoid written as the documents write it: ``1 / (1 + exp(-x))``."""
-    return 1 / (1 + np.exp(-x))
+#: The constant 1 as a 0-d float64 array, for float64 arithmetic in hot loops (see :func:`sigmoid`).
+ONE_F64 = np.array(1.0)
 
 
-def sigmoid_prime_from_output(s):
-    """Sigmoid derivative expressed through the sigmoid's *output* s: ``s * (1 - s)``.
+def sigmoid(x, one=1):
+    """Logistic sigmoid written as the documents write it: ``1 / (1 + exp(-x))``.
+
+    ``one`` is the constant 1: a caller with float64 ``x`` in a hot loop passes :data:`ONE_F64`, the same value
+    without NumPy's conversion of a Python scalar on every call (the same bits; a plain 1 keeps float32 float32).
+    """
+    return one / (one + np.exp(-x))
+
+
+def sigmoid_prime_from_output(s, one=1):
+    """Sigmoid derivative expressed through the sigmoid's *output* s: ``s * (1 - s)`` (``one`` as in
+    :func:`sigmoid`).
 
     The notebooks (002, 003, 004) call this ``sigmoid_derivative`` / ``sigmoid_prime`` and
     pass it the activation, not the pre-activation.
     """
-    return s * (1 - s)
+    return s * (one - s)
 
 
 def tanh_chapter(x):

@@ -8,6 +8,7 @@ printed every 10000 iterations (10 values, before that iteration's update).
 
 import numpy as np
 
+from ..activations import ONE_F64 as ONE
 from ..activations import sigmoid
 from ..activations import sigmoid_prime_from_output as sigmoid_prime
 
@@ -27,16 +28,19 @@ def run(seed=SEED, iterations=ITERATIONS):
     wh = np.random.random((N_INPUTS, N_HIDDEN)) * np.sqrt(2.0 / N_INPUTS)
     wo = np.random.random((N_HIDDEN, N_OUTPUTS)) * np.sqrt(2.0 / N_HIDDEN)
     initial_wh, initial_wo = wh.copy(), wo.copy()
-    x_t = X.T  # hoisted out of the loop; the same array the document transposes each time
+    # The document's integer X and y are cast to float64 by NumPy in every operation; cast once here (exact), with
+    # the constant 1 as float64 too: the same bits, a quarter less time in `check`'s longest loop.
+    x, y = X.astype(np.float64), Y.astype(np.float64)
+    x_t = x.T.copy()  # hoisted out of the loop; the same values the document transposes each time
     errors = []
     for i in range(iterations):
-        l1 = sigmoid(np.dot(X, wh))
-        l2 = sigmoid(np.dot(l1, wo))
-        l2_error = Y - l2
+        l1 = sigmoid(np.dot(x, wh), ONE)
+        l2 = sigmoid(np.dot(l1, wo), ONE)
+        l2_error = y - l2
         if i % PRINT_EVERY == 0:
             errors.append(np.mean(np.abs(l2_error)))
-        l2_delta = l2_error * sigmoid_prime(l2)
-        l1_delta = l2_delta.dot(wo.T) * sigmoid_prime(l1)
+        l2_delta = l2_error * sigmoid_prime(l2, ONE)
+        l1_delta = l2_delta.dot(wo.T) * sigmoid_prime(l1, ONE)
         wo += np.dot(l1.T, l2_delta)
         wh += np.dot(x_t, l1_delta)
     return {
@@ -90,6 +94,6 @@ CLAIMS = (
 MUTATIONS = (
     Mutation("cavar-hidden-update-order",
              "        wo += np.dot(l1.T, l2_delta)\n        wh += np.dot(x_t, l1_delta)",
-             "        wo += np.dot(l1.T, l2_delta)\n        wh += np.dot(x_t, l2_delta.dot(wo.T) * sigmoid_prime(l1))",
+             "        wo += np.dot(l1.T, l2_delta)\n        wh += np.dot(x_t, l2_delta.dot(wo.T) * sigmoid_prime(l1, ONE))",
              "hidden update computed from the already updated output weights"),
 )
