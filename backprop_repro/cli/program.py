@@ -238,7 +238,10 @@ def _run_command(argv, exit_code):
         _refuse_empty_paths(args)
         common.refuse_out_in_pins(args)
         common.keep_pins_read_only(args)
-        return exit_code(args.func(args))
+        code = exit_code(args.func(args))
+        if code == EXIT_INTERRUPTED:   # a command that caught the interrupt and kept its partial work (sweep)
+            print(_interrupt_line(), file=sys.stderr)
+        return code
     except BadInput as exc:
         print(f"backprop-repro: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
