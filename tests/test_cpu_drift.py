@@ -300,3 +300,42 @@ def test_drift_cpu_fails_when_a_pin_is_out_of_tolerance(tmp_path):
 def test_drift_without_cpu_is_bad_input(tmp_path, capsys):
     assert main(["drift", "--out", str(tmp_path)]) == 2
     assert "--cpu" in capsys.readouterr().err
+
+
+def test_names_numpy_ignores_in_a_users_npy_disable_make_one_note():
+    """NumPy warns (an ImportWarning, hidden by default) for a name that is not a dispatch target and says nothing
+    when asked to disable a target this CPU lacks: both are named in one note; real targets are not."""
+    environ = {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512F, FOO AVX512_SPR X86_V4"}
+    note = cpu_drift.ignored_note(INFO_24, environ)
+    assert note == ("NPY_DISABLE_CPU_FEATURES: NumPy ignores AVX512F FOO (not among its dispatch targets X86_V3 "
+                    "X86_V4 AVX512_ICL AVX512_SPR; NumPy only warns, with an ImportWarning hidden by default); and "
+                    "AVX512_SPR (this CPU lacks it: nothing to turn off)")
+    assert "\n" not in note
+    assert cpu_drift.ignored_note(INFO_24, {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL"}) is None
+    assert cpu_drift.ignored_note(INFO_24, {}) is None
+    assert "AVX2 (not among" in cpu_drift.ignored_note(INFO_24, {"NPY_ENABLE_CPU_FEATURES": "X86_V3 AVX2"})
+    # enabling a target this CPU lacks: NumPy refuses to import, so it is bad input, not a note
+    with pytest.raises(BadInput, match="NPY_ENABLE_CPU_FEATURES names AVX512_SPR, which this CPU lacks"):
+        cpu_drift.plan(INFO_24, {"NPY_ENABLE_CPU_FEATURES": "X86_V3 AVX512_SPR"})
+
+
+def test_the_note_matches_what_this_numpy_warns_about():
+    """The rule above against the real NumPy: every name it warns about at import is in the note."""
+    info = cpu_drift.numpy_cpu_info()
+    environ = {"NPY_DISABLE_CPU_FEATURES": f"NOT_A_FEATURE {' '.join(info['dispatch'][-1:])}"}
+    done = subprocess.run([sys.executable, "-W", "always::ImportWarning", "-c", "import numpy"], capture_output=True,
+                          text=True, env={**cpu_drift._clean_env(), **environ})
+    assert done.returncode == 0, done.stderr
+    warned = done.stderr.split("You cannot disable CPU features (")[1].split(")")[0].split()
+    assert warned == ["NOT_A_FEATURE"]
+    assert "NumPy ignores NOT_A_FEATURE (" in cpu_drift.ignored_note(info, environ)
+
+
+def test_drift_reports_the_note_in_its_console_and_json(tmp_path, capsys, monkeypatch, small):
+    monkeypatch.setenv("NPY_DISABLE_CPU_FEATURES", "AVX512F")    # NumPy 2.4 dispatches X86_V4, not AVX512F
+    _dying(monkeypatch, lambda env: env.get("OPENBLAS_CORETYPE") is not None, signal.SIGILL)
+    assert main(["drift", "--cpu", "feed_forward", "--out", str(tmp_path), "--quiet"]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "NPY_DISABLE_CPU_FEATURES: NumPy ignores AVX512F" in notes[0]
+    assert json.loads((tmp_path / "cpu_drift.json").read_text())["notes"] == [notes[0][len("note: "):]]
+    assert "NumPy ignores AVX512F" in (tmp_path / "cpu_drift.html").read_text()

@@ -159,6 +159,8 @@ def cpu_drift_summary(record, out):
     print(f"configurations run: {', '.join(summary['configurations']) or 'none'}")
     for name, reason in summary["skipped"]:
         print(f"skipped {name}: {reason}")
+    for note in summary.get("notes", ()):
+        print(f"note: {note}")
     print(f"{summary['bit_identical']} of {summary['quantities']} quantities bit-identical across the configurations "
           f"run; largest drift {largest} ULP ({example}:{quantity})")
     if summary["failed"]:

@@ -14,7 +14,8 @@ subprocess per configuration:
   it is, and the default kernel when ``OPENBLAS_CORETYPE`` is set in the caller's environment.
 
 A user's ``NPY_DISABLE_CPU_FEATURES`` / ``NPY_ENABLE_CPU_FEATURES`` is kept in every configuration, and
-the features of the targets it turns off count as absent (so it stands in for a CPU without them). A
+the features of the targets it turns off count as absent (so it stands in for a CPU without them); names in
+it that NumPy ignores (not a dispatch target, or a target this CPU lacks) are reported in one note. A
 configuration that cannot run here is skipped with its reason: a level or core type this CPU lacks, or a
 forced configuration whose process a signal killed (SIGILL: an instruction the CPU lacks); the signal is
 named. A signal in a configuration that forces nothing is a failure, not a skip.
@@ -150,11 +151,39 @@ def _user_off(info, environ):
                        f"({' '.join(info['baseline'])}), which NumPy refuses; name only dispatch targets "
                        f"({' '.join(info['dispatch'])})")
     have = [t for t in info["dispatch"] if info["features"].get(t)]
+    lacking = sorted(n for n in names if n in info["dispatch"] and not info["features"].get(n))
+    if enable and lacking:
+        raise BadInput(f"drift --cpu: NPY_ENABLE_CPU_FEATURES names {' '.join(lacking)}, which this CPU lacks, and "
+                       f"NumPy refuses to import then; name only targets this CPU has ({' '.join(have)})")
     if disable:
         return "NPY_DISABLE_CPU_FEATURES", [t for t in have if t in names]
     if enable:
         return "NPY_ENABLE_CPU_FEATURES", [t for t in have if t not in names]
     return None, []
+
+
+def ignored_note(info, environ=None):
+    """One line naming what the caller's NPY_DISABLE_CPU_FEATURES / NPY_ENABLE_CPU_FEATURES asks for that NumPy
+    ignores, or None. NumPy (``npy_cpu_features.c``, at import) only warns, with an ImportWarning that Python
+    hides by default, for a name that is not one of its dispatch targets (a misspelling, or a plain feature such
+    as AVX512F where NumPy 2.4 dispatches X86_V4), and says nothing at all when asked to disable a target this
+    CPU lacks; so a run would silently measure something other than what was asked."""
+    environ = os.environ if environ is None else environ
+    var = next((v for v in ("NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES") if (environ.get(v) or "").strip()),
+               None)
+    if var is None:
+        return None
+    names = list(dict.fromkeys(environ[var].replace(",", " ").split()))
+    unknown = [n for n in names if n not in info["dispatch"] and n not in info["baseline"]]
+    lacking = [n for n in names if n in info["dispatch"] and not info["features"].get(n)]
+    parts = []
+    if unknown:
+        parts.append(f"{' '.join(unknown)} (not among its dispatch targets {' '.join(info['dispatch']) or '(none)'}; "
+                     f"NumPy only warns, with an ImportWarning hidden by default)")
+    if lacking:
+        parts.append(f"{' '.join(lacking)} (this CPU lacks {'it' if len(lacking) == 1 else 'them'}: nothing to turn "
+                     f"off)")
+    return f"{var}: NumPy ignores {'; and '.join(parts)}" if parts else None
 
 
 def _feature(info, name, off):
@@ -289,6 +318,7 @@ def run_drift(out, ids=(), pins=None, progress=None, info=None):
     verdict record (its summaries: configurations run, failed and skipped, bit-identical quantities, largest drift)."""
     info = info or numpy_cpu_info()
     configs = plan(info)
+    notes = [note for note in (ignored_note(info),) if note]
     runnable = [c for c in configs if c[2] is None]
     runs, skipped = [], [{"name": name, "asked": asked, "reason": reason} for name, asked, reason in configs if reason]
     with tempfile.TemporaryDirectory(prefix="backprop-drift-") as tmp:
@@ -323,14 +353,15 @@ def run_drift(out, ids=(), pins=None, progress=None, info=None):
     table = list(rows.values())
     for row in table:
         row["bit_identical"] = all(row["cells"].get(n) == 0 for n in names)
-    _write(out, info, runs, skipped, names, table)
+    _write(out, info, runs, skipped, names, table, notes)
     # a signal where nothing was forced is the check itself crashing here: a failure, never a skip
     failed = [r["name"] + (f" ({r['signal']})" if r["signal"] else "") for r in runs if r["exit"] != 0]
     summary = {"configurations": names, "failed": failed, "skipped": [(s["name"], s["reason"]) for s in skipped],
                "quantities": len(table), "bit_identical": sum(r["bit_identical"] for r in table),
                # ratio-policy rows are noise-dominated error measures, whose ULP distance means nothing
                "largest": max(((max((v or 0) for v in r["cells"].values()), r["example"], r["quantity"])
-                               for r in table if not (r["policy"] or "").startswith("ratio")), default=(0, "", ""))}
+                               for r in table if not (r["policy"] or "").startswith("ratio")), default=(0, "", "")),
+               "notes": notes}
     return _verdict(runs, skipped, summary)
 
 
@@ -347,7 +378,7 @@ def _verdict(runs, skipped, summary):
     return record.build("drift --cpu", ran + unrun, summaries=summary)
 
 
-def _write(out, info, runs, skipped, names, table):
+def _write(out, info, runs, skipped, names, table, notes=()):
     from jinja2 import Environment, select_autoescape
 
     buffer = io.StringIO()
@@ -366,11 +397,11 @@ def _write(out, info, runs, skipped, names, table):
            "blas": info.get("blas")}
     atomic.write_text(out / "cpu_drift.json", json.dumps(
         {"schema_version": 1, "numpy": info["numpy"], "machine": info["machine"], "cpu": cpu,
-         "configurations": configs, "skipped": skipped,
+         "configurations": configs, "skipped": skipped, "notes": list(notes),
          "rows": [{k: v for k, v in row.items()} for row in table]}, indent=1, default=list) + "\n")
     template = Environment(autoescape=select_autoescape(default=True, default_for_string=True)).from_string(_HTML)
     atomic.write_text(out / "cpu_drift.html", template.render(info=info, configs=configs, skipped=skipped,
-                                                              names=names, table=table))
+                                                              names=names, table=table, notes=notes))
 
 
 _HTML = """<!DOCTYPE html>
@@ -384,7 +415,8 @@ td.q,th.q{text-align:left}.same{background:#e6f4ea}.within{background:#fff4ce}.f
 <p>Largest ULP distance from the pins per configuration; green bit-identical, yellow within the quantity's
 policy, red outside it. A configuration is what took effect in its process; a skipped one could not run
 on this CPU (its reason beside it) and has no column.</p>
-<table><tr><th class="q">configuration</th><th>asked</th><th>SIMD targets in force</th><th>BLAS kernel</th><th>check</th></tr>
+{% for n in notes %}<p class="note">Note: {{ n }}</p>
+{% endfor %}<table><tr><th class="q">configuration</th><th>asked</th><th>SIMD targets in force</th><th>BLAS kernel</th><th>check</th></tr>
 {% for c in configs %}<tr><td class="q">{{ c.name }}</td><td>{% for k, v in c.asked.items() %}{{ k }}={{ v if v else "(unset)" }} {% endfor %}</td>
 <td>{{ (c.simd_targets or [])|join(" ") }}</td><td>{{ c.blas_core or "" }}</td><td class="{{ 'same' if c.exit == 0 else 'fail' }}">{{ "pass" if c.exit == 0 else ("FAIL: killed by " ~ c.signal if c.signal else "FAIL") }}</td></tr>
 {% endfor %}{% for s in skipped %}<tr><td class="q">{{ s.name }}</td><td>{% for k, v in s.asked.items() %}{{ k }}={{ v if v else "(unset)" }} {% endfor %}</td>
