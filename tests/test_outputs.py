@@ -325,3 +325,22 @@ def test_ctrl_c_after_the_work_is_130_with_one_true_line(tmp_path, where, comman
         assert f"--out {out}" in lines[0] and "keep their previous" not in lines[0]
     else:
         assert "feed_forward.json" in lines[0] and "edited" not in (pins / "feed_forward.json").read_text()
+
+
+def test_ctrl_c_while_taking_the_lock_leaves_no_lock_file(tmp_path, monkeypatch):
+    """The lock file is made before it is locked: an interrupt in between removes it again (nobody holds it),
+    and a run interrupted there leaves neither the lock nor the folder it made."""
+    import fcntl
+
+    real, calls = fcntl.flock, []
+
+    def interrupted(fd, operation):
+        calls.append(fd)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", interrupted)
+    out = tmp_path / "new"
+    assert main(["check", "feed_forward", "--out", str(out), "--quiet", "--jobs", "1"]) == 130
+    assert not out.exists() and not list(tmp_path.iterdir())

@@ -126,6 +126,8 @@ def main(argv=None):
     previous, sys.stdout, sys.stderr = (sys.stdout, sys.stderr), stdout, stderr
     try:
         code = _main(argv)
+        if _running_as_program():   # the run is over: from here a Ctrl-C is one line and 130, never a traceback
+            signal.signal(signal.SIGINT, _interrupted_at_exit)
         stdout.flush()
         stderr.flush()
     except KeyboardInterrupt:   # an interrupt between the handlers of _main (start-up is covered by __main__)
@@ -142,18 +144,21 @@ def main(argv=None):
         print("backprop-repro: error: stdout: no space left on the device it writes to; free space or redirect it "
               f"(the run itself ended with exit {code})", file=stderr, flush=True)
         return EXIT_BAD_INPUT
-    if _running_as_program():
-        if code == EXIT_INTERRUPTED:
-            _exit_interrupted(stdout, stderr)
-        signal.signal(signal.SIGINT, _interrupted_at_exit)   # the run is over: no KeyboardInterrupt in the caller
+    if code == EXIT_INTERRUPTED and _running_as_program():
+        _exit_interrupted(stdout, stderr)
     return code
 
 
 def _interrupted_at_exit(signum, frame):
-    """Ctrl-C after main() returned (its exit code on the way out): the same one line and 130, no traceback."""
+    """Ctrl-C once the run is over (its exit code on the way out): the same one line and 130, no traceback."""
+    for stream in (sys.stdout, sys.__stdout__):   # what the run printed is not lost to os._exit
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
     try:
         print(_interrupt_line(), file=sys.stderr, flush=True)
-    except (OSError, ValueError):
+    except (AttributeError, OSError, ValueError):
         pass
     os._exit(EXIT_INTERRUPTED)
 
