@@ -19,6 +19,8 @@ from backprop_repro.notebooks import corpus as C
 from backprop_repro.notebooks import judge as N
 from backprop_repro.notebooks.render import write_outputs
 
+from .conftest import PYTEST_CHILD
+
 PROGRAM = [sys.executable, "-m", "backprop_repro"]
 TIMINGS = {"seconds_executing", "seconds_comparing", "seconds_total", "seconds_median", "seconds_wall", "created"}
 OPTIONS = {"runs": 1, "timeout": 120.0, "cosmetic": (), "strict_digits": False, "images": None, "stat_runs": 5}
@@ -341,8 +343,7 @@ def test_pytest_repro_nb_under_xdist_one_item_per_notebook(tmp_path):
         nb.cells = [cell]
         nbformat.write(nb, tmp_path / f"{name}.ipynb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    done = subprocess.run([sys.executable, "-m", "pytest", "--repro-nb", str(tmp_path), "-n", "2", "-q", "-p",
-                           "no:cacheprovider", "-o", "addopts=", "--rootdir", str(tmp_path)], cwd=tmp_path,
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run([*PYTEST_CHILD, "--repro-nb", str(tmp_path), "-n", "2", "-o", "addopts=", "--rootdir",
+                           str(tmp_path)], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 1, done.stdout[-2000:]
     assert "1 failed, 2 passed" in done.stdout and "c.ipynb" in done.stdout and "bringing up nodes" in done.stdout

@@ -17,6 +17,8 @@ import pytest
 from backprop_repro.cli.commands import main
 from backprop_repro.notebooks import judge as N
 
+from .conftest import PYTEST_CHILD
+
 PROGRAM = [sys.executable, "-m", "backprop_repro"]
 
 
@@ -297,8 +299,7 @@ def test_a_kernel_that_dies_is_a_crash_with_the_cells_after_it_not_run(tmp_path)
 
 def test_pytest_items_show_the_cause(tmp_path):
     notebook(tmp_path / "crash.ipynb", ("open('no_such_data.csv')", [], {}))
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--repro-nb",
-                           "--repro-nb-runs", "1", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
+    done = subprocess.run([*PYTEST_CHILD, "--repro-nb", "--repro-nb-runs", "1", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 1 and "cause missing-file: the data file no_such_data.csv" in done.stdout, done.stdout
 

@@ -13,7 +13,7 @@ import pytest
 from backprop_repro.notebooks import judge as N
 from backprop_repro.cli.commands import main
 
-from .conftest import ROOT
+from .conftest import PYTEST_CHILD, ROOT
 
 NB = ROOT / "tests" / "notebooks"
 
@@ -184,7 +184,7 @@ def test_bad_notebooks_are_bad_input(tmp_path, capsys, content, needle):
 def test_pytest_collects_notebooks_as_items(tmp_path):
     for name in ("exact", "changed_digit"):
         (tmp_path / f"{name}.ipynb").write_bytes((NB / f"{name}.ipynb").read_bytes())
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--repro-nb",
+    done = subprocess.run([*PYTEST_CHILD, "--repro-nb",
                            "--repro-nb-runs", "1", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 1, done.stdout[-2000:]
     assert "1 failed, 1 passed" in done.stdout and "numeric: stored" in done.stdout

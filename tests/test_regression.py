@@ -12,6 +12,8 @@ from backprop_repro import ValuesDiffer, check_values
 from backprop_repro.core.errors import BadInput, UnsupportedValue
 from backprop_repro.pytest_plugin import node_of_pin_file_name, pin_file_name
 
+from .conftest import PYTEST_CHILD
+
 VALUES = {"w": np.array([[0.1, 0.2], [0.3, 0.4]], dtype=np.float32), "loss": np.float64(0.125), "n": 3,
           "label": "converged"}
 
@@ -98,7 +100,7 @@ def test_pytest_plugin_fixture_end_to_end(tmp_path):
         text = test.read_text().split("\n", 1)[1]
         test.write_text(f"SCALE = {scale!r}\n" + text if not text.startswith("SCALE") else text)
         test.write_text(f"SCALE = {scale!r}\n" + test.read_text().split("\n", 1)[1])
-        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test), *extra],
+        return subprocess.run([*PYTEST_CHILD, str(test), *extra],
                               cwd=tmp_path, capture_output=True, text=True)
 
     test.write_text("SCALE = 1.0\n" + test.read_text())
@@ -182,7 +184,7 @@ def test_fixture_pins_per_node_id_regen_of_a_corrupted_pin_and_one_message(tmp_p
                     "    repro_regression.check({'x': p})\n")
 
     def pytest_run(*extra):
-        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test), *extra],
+        return subprocess.run([*PYTEST_CHILD, str(test), *extra],
                               cwd=tmp_path, capture_output=True, text=True)
 
     first = pytest_run()
