@@ -648,3 +648,74 @@ def test_sweep_statistics_over_time_with_their_intervals(tmp_path, capsys):
     assert html.count('class="apart"') == 1 and "Seed sweeps over time" in html and "0.9500 [0.8" in html
     document = [r for r in _csv(out / "history_sweeps.csv") if r["statistic"].startswith("share")]
     assert [r["interval_overlaps_previous"] for r in document] == ["", "true", "true"]
+
+
+def test_a_record_with_values_sqlite_cannot_keep_is_bad_input_naming_the_record(tmp_path, capsys):
+    """An object where text belongs, a commit that is a number, text with a lone surrogate (valid JSON escapes): one
+    line naming the record, never a traceback or an error blamed on --db, and no new database left behind."""
+    good = make_notebooks("a" * 40, "2026-01-01T00:00:00+00:00", {"x.ipynb": ("reproduced", {})})
+    env = lambda **kw: {**good, "environment": {**good["environment"], **kw}}   # noqa: E731
+    entry = good["notebooks"][0]
+    for n, (bad, name) in enumerate([(env(git_commit=5), "environment.git_commit"),
+                                     (env(created=["x"]), "environment.created"),
+                                     (env(cpu={"a": 1}), "environment.cpu"),
+                                     ({**good, "strict_digits": {"a": 1}}, "strict"),
+                                     ({**good, "notebooks": [{**entry, "path": "\ud800.ipynb"}]}, "notebooks[0]"),
+                                     ({**good, "notebooks": [{**entry, "verdict": "ok\udfff"}]}, "notebooks[0]"),
+                                     ({**good, "notebooks": [{**entry, "runs": 10 ** 30}]}, "notebooks[0]")]):
+        path = write(tmp_path / f"bad{n}" / "notebooks.json", bad)
+        db = tmp_path / f"new{n}.sqlite"
+        assert run_cli("history", "add", path, "--db", db) == (2, None), name
+        assert name in _one_line_error(capsys, str(path))
+        assert not db.exists()
+    # the same in a check record
+    path = write(tmp_path / "badr" / "results.json", {**make_record("b" * 40, "2026-01-02T00:00:00+00:00"),
+                                                      "environment": {**ENV, "git_commit": 7, "created": "x"}})
+    assert run_cli("history", "add", path, "--db", tmp_path / "r.sqlite") == (2, None)
+    assert "environment.git_commit" in _one_line_error(capsys, str(path))
+    # a notebooks.json holds no sweeps: a 'sweeps' key in one is not read (it broke the add with a traceback)
+    db = tmp_path / "h.sqlite"
+    path = write(tmp_path / "nb" / "notebooks.json", {**good, "sweeps": [1, {"example": "x"}]})
+    assert run_cli("history", "add", path, "--db", db, "--quiet") == (0, None)
+    assert (count(db, "notebooks"), count(db, "sweeps")) == (1, 0)
+
+
+def test_malformed_sweep_entries_show_as_no_value_not_a_traceback(tmp_path, capsys):
+    """Sweep entries are kept as they were written (a version 1 database may hold any shape): a convergence that is
+    no object, a rate that is no number, an interval that is no pair show as 'no value' or no interval; a well-formed
+    statistic beside them keeps its value and interval."""
+    db, out = tmp_path / "h.sqlite", tmp_path / "out"
+    good = _sweep_record("a" * 40, "2026-01-01T00:00:00+00:00", 60)
+    odd = _sweep_record("b" * 40, "2026-01-02T00:00:00+00:00", 95)
+    odd["sweeps"][0]["convergence"]["0.2"] = {"rate": "high", "converged": "many", "wilson95": 5}
+    odd["sweeps"][0]["convergence"]["0.3"] = [1, 2]
+    odd["sweeps"][0]["document"] = {"share_at_least_as_good": True, "share_wilson95": [0.1]}
+    lists = _sweep_record("c" * 40, "2026-01-03T00:00:00+00:00", 90)
+    lists["sweeps"][0].update(convergence=[1], document=[2])
+    store.add_records([write(tmp_path / c / "sweep-xor_341.json", r) for c, r in zip("abc", (good, odd, lists))], db)
+    code, printed = run_cli("history", "show", "--db", db, "--out", out, capsys=capsys)
+    assert code == 0 and "Traceback" not in printed.err
+    rows = {(r["commit"][0], r["statistic"]): r for r in _csv(out / "history_sweeps.csv")}
+    kept = rows[("b", "converged within 0.1")]
+    assert (kept["value"], kept["count"], kept["interval_overlaps_previous"]) == ("0.95", "95", "false")
+    odd_rate = rows[("b", "converged within 0.2")]
+    assert (odd_rate["value"], odd_rate["count"], odd_rate["wilson95_low"]) == ("", "", "")
+    share = rows[("b", "share at least as good as the document")]
+    assert (share["value"], share["wilson95_low"], share["interval_overlaps_previous"]) == ("", "", "")
+    assert not any(k[0] == "c" for k in rows) and ("b", "converged within 0.3") not in rows
+    assert "0.9500 [" in (out / "history.html").read_text()
+
+
+def test_an_add_interrupted_while_git_is_asked_leaves_no_new_database(tmp_path, monkeypatch):
+    """Asking git for each commit's date takes seconds for many records: a Ctrl-C then leaves no new file (it left
+    an empty database)."""
+    record = write(tmp_path / "r.json", make_record("a" * 40, "2026-01-01T00:00:00+00:00"))
+
+    def interrupted(commit, repo="."):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "commit_info", interrupted)
+    db = tmp_path / "new" / "h.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        store.add_records([record], db)
+    assert not db.exists()

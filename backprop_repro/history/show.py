@@ -10,6 +10,7 @@ treatment in their own tables: per notebook (or sweep statistic) and fingerprint
 commit order, against the previous one."""
 
 import json
+import math
 from collections import defaultdict
 
 import numpy as np
@@ -180,13 +181,31 @@ def _statistics(entry):
     """``[(statistic, value, count, (low, high) or None)]`` of one sweep entry: each convergence rate and the share
     of seeds at least as good as the document's run, with their Wilson 95% intervals."""
     out = []
-    for threshold, c in (entry.get("convergence") or {}).items():
-        out.append((f"converged within {threshold}", c.get("rate"), c.get("converged"), c.get("wilson95")))
-    document = entry.get("document") or {}
-    if "share_at_least_as_good" in document:
-        out.append(("share at least as good as the document", document["share_at_least_as_good"], None,
-                    document.get("share_wilson95")))
+    convergence, document = entry.get("convergence"), entry.get("document")
+    # entries are kept as written (any shape in a version 1 database): what is not a number or a pair is no value
+    for threshold, c in convergence.items() if isinstance(convergence, dict) else ():
+        if isinstance(c, dict):
+            count = c.get("converged")
+            out.append((f"converged within {threshold}", _number(c.get("rate")),
+                        count if isinstance(count, int) and not isinstance(count, bool) else None,
+                        _pair(c.get("wilson95"))))
+    if isinstance(document, dict) and "share_at_least_as_good" in document:
+        out.append(("share at least as good as the document", _number(document["share_at_least_as_good"]), None,
+                    _pair(document.get("share_wilson95"))))
     return out
+
+
+def _number(value):
+    """A finite number, else None."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return value if ok else None
+
+
+def _pair(value):
+    """An interval (low, high) of two numbers, else None."""
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(_number(v) is not None for v in value):
+        return tuple(value)
+    return None
 
 
 def _overlap(a, b):
@@ -204,6 +223,8 @@ def sweep_rows(rows, commits):
         previous = {}
         for commit, runs in lane:
             entry = json.loads(runs[-1]["entry"])
+            if not isinstance(entry, dict):
+                continue
             for statistic, value, n, interval in _statistics(entry):
                 before = previous.get(statistic)
                 table.append({

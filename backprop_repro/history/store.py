@@ -378,12 +378,45 @@ def _prepared(path, digest):
         raise BadInput(f"{path}: a quantity's value does not fit its dtype and shape ({exc}); regenerate it with "
                        f"`backprop-repro check`") from None
     fp, fields = fingerprint(env)
-    sweeps = [(s.get("example", ""), json.dumps(s, sort_keys=True)) for s in record.get("sweeps") or []]
-    return {"path": str(path), "commit": commit, "created": created, "fingerprint": fp, "fields": fields,
-            "command": _command(path, record), "digest": digest,
-            "strict": record.get("strict_digits" if notebook else "strict"),
-            "exit_status": record.get("exit_status"), "environment": json.dumps(env, sort_keys=True),
-            "rows": rows, "sweeps": sweeps, "notebooks": notebook_rows(record, path) if notebook else []}
+    # a notebooks.json holds no sweeps: a 'sweeps' key in one is not read
+    entries = [] if notebook else record.get("sweeps") or []
+    if not all(isinstance(s, dict) and isinstance(s.get("example", ""), str) for s in entries):
+        raise BadInput(f"{path}: a sweep entry is not an object with a text 'example'; regenerate it with "
+                       f"`backprop-repro sweep`")
+    sweeps = [(s.get("example", ""), json.dumps(s, sort_keys=True)) for s in entries]
+    prepared = {"path": str(path), "commit": commit, "created": created, "fingerprint": fp, "fields": fields,
+                "command": _command(path, record), "digest": digest,
+                "strict": record.get("strict_digits" if notebook else "strict"),
+                "exit_status": record.get("exit_status"), "environment": json.dumps(env, sort_keys=True),
+                "rows": rows, "sweeps": sweeps, "notebooks": notebook_rows(record, path) if notebook else []}
+    _check_storable(prepared, path, "notebook" if notebook else prepared["command"])
+    return prepared
+
+
+def _check_storable(p, path, command):
+    """BadInput naming the record for a value SQLite cannot keep as written (an object where text or a number
+    belongs, text with a lone surrogate, a commit or date that is not text): found before the database is made or
+    written, not reported as an error of --db or as a traceback."""
+    values = [("environment.git_commit", p["commit"]), ("environment.created", p["created"]),
+              ("strict" if command == "check" else "strict_digits", p["strict"]), ("exit_status", p["exit_status"])]
+    values += [(f"environment.{k}", p["fields"][k]) for k in FINGERPRINT_FIELDS]
+    values += [(f"notebooks[{i}]", v) for i, row in enumerate(p["notebooks"]) for v in row]
+    values += [(f"results[{i}]", v) for i, row in enumerate(p["rows"]) for v in row]
+    values += [("sweeps", e) for e, _ in p["sweeps"]]
+    for where, value in values:
+        fits = value is None or isinstance(value, (str, int, float, bytes))
+        if where in ("environment.git_commit", "environment.created"):
+            fits = isinstance(value, str)
+        if fits and isinstance(value, int) and not -2 ** 63 <= value < 2 ** 63:
+            fits = False        # SQLite's integers are 64-bit
+        if fits and isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                fits = False
+        if not fits:
+            raise BadInput(f"{path}: {where} is {json.dumps(value, default=str)[:60]} ({type(value).__name__}), not "
+                           f"text or a number the history can keep; regenerate it with `backprop-repro {command}`")
 
 
 def commit_info(commit, repo="."):
@@ -413,18 +446,23 @@ def add_records(paths, db, repo="."):
     them, else from the checkout this package runs from. A file whose bytes are already there is not read again.
     A new database file is made only once every record has been read and checked: bad input leaves no file."""
     digests = {p: _digest(p) for p in paths}
-    prepared = None
+    prepared = infos = None
+    repos = [repo] + [r for r in [checkout_root()] if r is not None]
+
+    def commit_infos():
+        return {c: next((i for i in map(lambda r: commit_info(c, r), repos) if i[0]), (None, None, None))
+                for c in dict.fromkeys(p["commit"] for p in prepared)}
+
     if not Path(db).exists():
         prepared = [_prepared(p, d) for p, d in digests.items()]
+        infos = commit_infos()   # git asked (seconds for many commits) before the file is made: Ctrl-C leaves none
     con = connect(db, create=True)
     try:
         if prepared is None:
             known = _known_digests(con, list(digests.values()))
             # every new file read and checked before anything is written
             prepared = [_prepared(p, d) for p, d in digests.items() if d not in known]
-        repos = [repo] + [r for r in [checkout_root()] if r is not None]
-        infos = {c: next((i for i in map(lambda r: commit_info(c, r), repos) if i[0]), (None, None, None))
-                 for c in dict.fromkeys(p["commit"] for p in prepared)}
+            infos = commit_infos()
         con.execute("BEGIN IMMEDIATE")
         try:
             migrate(con)   # asked again inside the transaction: a concurrent add may have done it
