@@ -98,3 +98,46 @@ def test_an_equivalence_claim_is_checked_not_assumed(monkeypatch):
     monkeypatch.setitem(selftest.EQUIVALENT_WHEN, mutation.equivalent_when[0], lambda: False)
     assert selftest.equivalent_here(mutation) == ""
     assert selftest.unexplained({**row, "equivalent_here": "", "killed_strict": False})
+
+
+def test_a_mutant_stops_at_its_first_kill_under_both_gates_quickest_example_first(tmp_path, monkeypatch):
+    from backprop_repro.sources import runner
+
+    ids = ["feed_forward", "losses", "activations"]
+    assert selftest._main(["--make-baseline", str(tmp_path), *ids]) == 0
+    seconds = json.loads((tmp_path / "seconds.json").read_text())
+    assert set(seconds) == set(ids)
+    ran = []
+    real_run = runner.run_example
+    monkeypatch.setattr(runner, "run_example", lambda example: ran.append(example.id) or real_run(example))
+    assert selftest._judge(tmp_path, ids) == {"default": [], "strict": []}   # no failure: every example runs
+    assert sorted(ran) == sorted(ids)
+    assert ran == sorted(ids, key=seconds.get)
+    ran.clear()
+    monkeypatch.setattr(runner, "compare_example", lambda run, pin, strict: [
+        {"status": "fail", "quantity": "q", "message": "strict" if strict else "default"}])
+    verdict = selftest._judge(tmp_path, ids)
+    assert len(ran) == 1 and verdict["default"] and verdict["strict"]
+    ran.clear()
+    monkeypatch.setattr(runner, "compare_example", lambda run, pin, strict: [
+        {"status": "fail", "quantity": "q", "message": "bits"}] if strict else [])   # only --strict sees it
+    verdict = selftest._judge(tmp_path, ids)
+    assert len(ran) == 3 and not verdict["default"] and len(verdict["strict"]) == 3
+
+
+def test_a_baseline_that_differs_in_a_second_process_fails_the_selftest(monkeypatch):
+    """The unmutated code judged against its own baseline in another process (beside the mutants) must change no
+    bit; when it does, the whole self-test fails instead of reporting kill rates."""
+    from backprop_repro.core.errors import RunFailed
+
+    real = selftest._run_copy
+
+    def run_copy(tmp, source, mutation, args):
+        done = real(tmp, source, mutation, args)
+        if tmp.name == "sanity":
+            done.stdout = json.dumps({"default": [], "strict": ["xor_341:output 1 ULP"]})
+        return done
+
+    monkeypatch.setattr(selftest, "_run_copy", run_copy)
+    with pytest.raises(RunFailed, match="differs from its own baseline.*xor_341:output"):
+        run_selftest(["xor-seed"])

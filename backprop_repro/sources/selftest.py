@@ -110,6 +110,7 @@ def _modules(root, top):
 
 
 _REGISTRY = "backprop_repro.core.registry"
+_TIMINGS = "seconds.json"   # beside the baseline pins: each example's run time there
 
 
 def _imports(name, path, known, example_modules=()):
@@ -158,8 +159,10 @@ def reachable_examples(module):
 
 
 def _judge(baseline_dir, ids):
-    """In the mutant's process: run ``ids`` once and judge them against the baseline pins under the default
-    policies and bitwise; returns {"default": [failing rows], "strict": [...]} (rows as "example:what")."""
+    """In the mutant's process: run ``ids`` once, quickest first (the baseline's timings), and judge them against
+    the baseline pins under the default policies and bitwise, until both gates have a failure (a kill under both
+    is then certain, as a test runner stops a mutant at its first failing test); returns {"default": [failing
+    rows], "strict": [...]} (rows as "example:what")."""
     from backprop_repro.core import registry
     from backprop_repro.core.record import NON_FAILING
     from backprop_repro.sources import runner
@@ -167,8 +170,11 @@ def _judge(baseline_dir, ids):
     from backprop_repro.store import pins
 
     loaded = {i: pins.load_pin(baseline_dir, i) for i in ids}
+    seconds = json.loads((baseline_dir / _TIMINGS).read_text()) if (baseline_dir / _TIMINGS).is_file() else {}
     verdict = {"default": [], "strict": []}
-    for example_id in ids:
+    for example_id in sorted(ids, key=lambda i: seconds.get(i, 0.0)):
+        if verdict["default"] and verdict["strict"]:
+            break
         run = runner.run_example(registry.get(example_id))
         shared = [f"{example_id}:printed {r['quantity']}{r['index']}" for r in runner.printed_rows(run)
                   if r["status"] != "pass"]
@@ -302,12 +308,13 @@ def run_selftest(only=None, progress=None, workers=None):
         if done.returncode != 0:
             last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
             raise RunFailed(f"selftest: the unmutated examples failed to run: {last}")
-        sanity = _run_copy(tmp / "sanity", source, None, ["--judge", str(baseline), *needed])
-        verdict = json.loads(sanity.stdout) if sanity.returncode == 0 else None
-        if verdict is None or verdict["strict"]:
-            raise RunFailed("selftest: the unmutated code differs from its own baseline in a second process "
-                            f"({(verdict or {}).get('strict', sanity.stderr.strip()[-200:])}); the examples are not "
-                            "deterministic here (see `backprop-repro check --repeat 2`)")
+        def sanity():   # the unmutated code again, in a second process, beside the first mutants
+            done = _run_copy(tmp / "sanity", source, None, ["--judge", str(baseline), *needed])
+            verdict = json.loads(done.stdout) if done.returncode == 0 else None
+            if verdict is None or verdict["strict"]:
+                raise RunFailed("selftest: the unmutated code differs from its own baseline in a second process "
+                                f"({(verdict or {}).get('strict', done.stderr.strip()[-200:])}); the examples are "
+                                "not deterministic here (see `backprop-repro check --repeat 2`)")
 
         def one(mutation):
             out = _run_copy(tmp / mutation.id, source, mutation, ["--judge", str(baseline), *reach[mutation.id]])
@@ -328,7 +335,10 @@ def run_selftest(only=None, progress=None, workers=None):
             return row
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(one, chosen))
+            checked = pool.submit(sanity)
+            rows = list(pool.map(one, chosen))
+            checked.result()   # a non-deterministic baseline voids every row
+            return rows
 
 
 def _main(argv):
@@ -340,6 +350,7 @@ def _main(argv):
     mode, target, ids = argv[0], Path(argv[1]), argv[2:]
     if mode == "--make-baseline":
         target.mkdir(parents=True, exist_ok=True)
+        seconds = {}
         for example_id in ids:
             run = runner.run_example(registry.get(example_id))
             if run.error:
@@ -347,6 +358,8 @@ def _main(argv):
                 return 1
             pins.write_pin(target, pins.make_pin(registry.get(example_id), run.quantities,
                                                  {"command": "selftest baseline", **fingerprint()}))
+            seconds[example_id] = run.seconds
+        (target / _TIMINGS).write_text(json.dumps(seconds))
         return 0
     print(json.dumps(_judge(target, ids)))
     return 0
