@@ -190,6 +190,16 @@ def test_an_r_notebook_is_not_run_and_says_why(tmp_path, capsys, no_kernel):
     assert "not-run" in N.VERDICTS_OK
 
 
+def test_python3_as_the_kernel_language_is_python(tmp_path, capsys):
+    """sphinxcontrib-jupyter writes kernelspec.language 'python3': such a notebook runs (it was bad input when named
+    and not-run in a folder); a language that only starts like Python is still another one."""
+    named = notebook(tmp_path / "py3.ipynb", ("print(1)", [stdout("1\n")], {}), language="python3")
+    assert main(["notebook", str(named), "--runs", "1", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert json.loads((tmp_path / "o" / "notebooks.json").read_text())["notebooks"][0]["verdict"] == "reproduced"
+    assert all(N.is_python(x) for x in ("python", "Python 3", "python3", " Python3.11 ", "ipython"))
+    assert not any(N.is_python(x) for x in ("pythonista", "cython", "R", "python-r", ""))
+
+
 def test_an_r_notebook_in_a_folder_does_not_stop_the_others(tmp_path, monkeypatch):
     folder = tmp_path / "corpus"
     folder.mkdir()

@@ -154,11 +154,16 @@ def notebook_language(nb):
     return str(language or "python").strip()
 
 
+def is_python(language):
+    """Whether a kernel language names Python ('python', 'Python 3', and 'python3' as sphinxcontrib-jupyter writes)."""
+    return re.fullmatch(r"i?python[\s\d.]*", language.strip().lower()) is not None
+
+
 def refuse_other_language(nb, path):
     """BadInput for a notebook named on the command line whose kernel language is not Python (one found in a folder
     is ``not-run`` instead, so that one R notebook does not stop a corpus)."""
     language = notebook_language(nb)
-    if language.lower() != "python":
+    if not is_python(language):
         raise BadInput(f"{path}: its kernel language is {language}, not Python, and this tool runs notebooks in a "
                        f"Python kernel only; leave it out (in a folder passed instead, it is listed as not-run)")
 
@@ -311,7 +316,7 @@ def check_notebook(path, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
     stored_any = any(c.get("outputs") for _, c in code_cells)
     language = notebook_language(nb)
-    if language.lower() != "python":
+    if not is_python(language):
         return {**_not_run(path, f"its kernel's language is {language}, not Python: this tool runs notebooks in a "
                                  f"Python kernel only"), "stored_outputs": stored_any}
     executed, crash, seconds = fresh if fresh is not None else _execute_runs(nb, path, timeout, runs, stat_runs,
