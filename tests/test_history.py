@@ -719,3 +719,17 @@ def test_an_add_interrupted_while_git_is_asked_leaves_no_new_database(tmp_path, 
     with pytest.raises(KeyboardInterrupt):
         store.add_records([record], db)
     assert not db.exists()
+
+
+def test_an_unknown_notebook_names_a_few_held_ones_on_one_short_line(tmp_path, capsys):
+    """A corpus of hundreds of notebooks made the error line list every one; now ten, the same file name first."""
+    db = tmp_path / "h.sqlite"
+    corpus = {f"lectures/part{i}/nb{i:03d}.ipynb": ("reproduced", {}) for i in range(300)}
+    store.add_records([write(tmp_path / "nb" / "notebooks.json",
+                             make_notebooks("a" * 40, "2026-01-01T00:00:00+00:00", corpus))], db)
+    assert run_cli("history", "show", "notebook:nb007.ipynb", "--db", db, "--out", tmp_path / "o") == (2, None)
+    err = _one_line_error(capsys, "notebook:nb007.ipynb")
+    assert "notebooks held: lectures/part7/nb007.ipynb\n" in err and len(err) < 300
+    assert run_cli("history", "show", "notebook:other.ipynb", "--db", db, "--out", tmp_path / "o") == (2, None)
+    err = _one_line_error(capsys, "other.ipynb")
+    assert "and 290 more" in err and len(err) < 600

@@ -12,6 +12,7 @@ commit order, against the previous one."""
 import json
 import math
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
@@ -82,8 +83,10 @@ def notebook_selection(con, wanted):
     names = [w[len(NOTEBOOK_PREFIX):] for w in wanted if w.startswith(NOTEBOOK_PREFIX)]
     for name in names:
         if name not in held:
+            near = [n for n in held if Path(n).name == Path(name).name] or held   # the same file elsewhere first
+            shown = ", ".join(near[:10]) + (f" and {len(near) - 10} more" if len(near) > 10 else "")
             raise BadInput(f"{NOTEBOOK_PREFIX}{name}: the history holds no such notebook; notebooks held: "
-                           f"{', '.join(held) or 'none'}")
+                           f"{shown or 'none'}")
     return list(dict.fromkeys(names))
 
 
