@@ -733,3 +733,19 @@ def test_an_unknown_notebook_names_a_few_held_ones_on_one_short_line(tmp_path, c
     assert run_cli("history", "show", "notebook:other.ipynb", "--db", db, "--out", tmp_path / "o") == (2, None)
     err = _one_line_error(capsys, "other.ipynb")
     assert "and 290 more" in err and len(err) < 600
+
+
+def test_a_database_without_a_write_bit_is_refused_for_root_too(tmp_path, capsys):
+    """As root SQLite wrote into a chmod 444 history; like every file this tool replaces, it is refused (exit 2, one
+    line), and show still reads it."""
+    db = tmp_path / "h.sqlite"
+    store.add_records([write(tmp_path / "a.json", make_record("a" * 40, "2026-01-01T00:00:00+00:00"))], db)
+    db.chmod(0o444)
+    try:
+        later = write(tmp_path / "b.json", make_record("b" * 40, "2026-01-02T00:00:00+00:00"))
+        assert run_cli("history", "add", later, "--db", db) == (2, None)
+        assert "read-only" in _one_line_error(capsys, f"--db {db}")
+        assert count(db, "runs") == 1
+        assert run_cli("history", "show", "--db", db, "--out", tmp_path / "o", "--quiet", capsys=capsys)[0] == 0
+    finally:
+        db.chmod(0o644)

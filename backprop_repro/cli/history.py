@@ -61,12 +61,30 @@ def _db(args):
     return args.db or DEFAULT_DB
 
 
+def _db_to_write(args):
+    """The --db an add or a bisect writes into: an existing file without a write bit is refused, for root too (its
+    owner meant it so; root's SQLite would write into it), as any file this tool replaces."""
+    import os
+    import stat
+
+    from backprop_repro.core.errors import BadInput
+
+    db = _db(args)
+    try:
+        st = os.stat(db)
+    except OSError:
+        return db      # absent (made by the add), or unreadable: connect says why
+    if stat.S_ISREG(st.st_mode) and not (st.st_mode & 0o222 and os.access(db, os.W_OK)):
+        raise BadInput(f"--db {db}: the file is read-only; make it writable (chmod u+w) or pass another --db")
+    return db
+
+
 def run_add(args):
     from backprop_repro.core import record
     from backprop_repro.history import store
 
     paths = store.expand(args.results)
-    added = store.add_records(paths, _db(args))
+    added = store.add_records(paths, _db_to_write(args))
     if not args.quiet:
         print(f"history {_db(args)}: added {len(added)} of {len(paths)} records "
               f"({len(paths) - len(added)} already there)")
@@ -114,7 +132,7 @@ def run_bisect(args):
 
     bisect.revisions(args.repo, args.good, args.bad)   # bad revisions before --db or --out is made
     out = common.writable_dir(args.out, "--out")
-    store.connect(_db(args), create=True).close()   # a bad --db is bad input before any commit runs
+    store.connect(_db_to_write(args), create=True).close()   # a bad --db is bad input before any commit runs
 
     def keep(path, commit):
         try:
