@@ -487,3 +487,123 @@ def test_a_last_bit_at_full_precision_is_still_rounding(stored, fresh):
     from backprop_repro.notebooks.numbers import compare_number, parse_number
 
     assert compare_number(parse_number(stored), parse_number(fresh)) == "rounding"
+
+
+# --- excuse rules kept narrow: a real change right beside each is caught (hostile review) ------------------
+
+@pytest.mark.parametrize("stored,fresh,kind", [
+    ("solver took 12 iterations", "solver took 99 iterations", "numeric"),       # a count after 'took', no time unit
+    ("Duration 5 epochs", "Duration 50 epochs", "numeric"),
+    ("eta=0.3", "eta=0.9", "numeric"),                                             # a learning rate, not an ETA
+    ("runtime: 3 calls", "runtime: 4 calls", "numeric"),
+    ("found 3 loops in graph", "found 7 loops in graph", "numeric"),               # not %timeit's loop count
+])
+def test_a_number_after_a_timing_word_is_masked_only_as_a_time(stored, fresh, kind):
+    diffs, *_ = compare([out(stored + "\n")], [out(fresh + "\n")])
+    assert failing(diffs) == [kind], diffs
+
+
+@pytest.mark.parametrize("stored,fresh", [
+    ("ETA 0:01:02, loss 0.5", "ETA 0:00:07, loss 0.5"), ("eta 3s, loss 0.5", "eta 12s, loss 0.5"),
+    ("took 2 h, loss 0.5", "took 3 h, loss 0.5"), ("Elapsed time 3.2\nloss 0.5", "Elapsed time 4.1\nloss 0.5"),
+    ("elapsed: 12.3, loss 0.5", "elapsed: 9.1, loss 0.5"), ("duration 1:02:03.5 loss 0.5", "duration 0:59:59.1 loss 0.5"),
+    ("100 loops, best of 3: 2.37 ms per loop; loss 0.5", "1000 loops, best of 3: 0.29 ms per loop; loss 0.5"),
+])
+def test_a_time_after_a_timing_word_is_still_masked_and_the_loss_beside_it_compared(stored, fresh):
+    diffs, *_ = compare([out(stored + "\n")], [out(fresh + "\n")])
+    assert failing(diffs) == [] and any("timing" in d.explanation for d in diffs), diffs
+    diffs, *_ = compare([out(stored + "\n")], [out(fresh.replace("loss 0.5", "loss 0.6") + "\n")])
+    assert failing(diffs) == ["numeric"], diffs
+
+
+def test_a_pandas_row_named_duration_is_compared():
+    stored = "duration    12.00\nloss         0.50\ndtype: float64"
+    diffs, *_ = compare([disp(stored)], [disp(stored.replace("12.00", "13.00"))])
+    assert failing(diffs) == ["numeric"] and "row 'duration'" in diffs[0].explanation
+
+
+def test_numbers_in_an_axes_title_and_labels_are_compared_its_type_name_is_not():
+    stored = "<Axes: title={'center': 'acc 0.93'}, xlabel='epoch 3', ylabel='loss'>"
+    diffs, *_ = compare([disp(stored)], [disp("<AxesSubplot:title={'center':'acc 0.93'}, xlabel='epoch 3', "
+                                              "ylabel='loss'>")])
+    assert failing(diffs) == [], diffs                  # matplotlib 3.3-3.6 named the type AxesSubplot
+    for a, b in (("0.93", "0.13"), ("epoch 3", "epoch 4")):
+        diffs, *_ = compare([disp(stored)], [disp(stored.replace(a, b))])
+        assert failing(diffs) == ["numeric"], (a, b)
+    diffs, *_ = compare([disp("<Figure size 432x288 with 1 Axes>")], [disp("<Figure size 640x480 with 1 Axes>")])
+    assert failing(diffs) == [] and "figure-repr" in diffs[0].explanation
+
+
+def test_a_warning_hides_its_one_source_line_not_the_indented_lines_after_it():
+    warning = "/x/a.py:3: UserWarning: careful\n  warnings.warn('careful')\n"
+    diffs, *_ = compare([out(warning + "    epoch 1 loss 0.5\n", "stderr")],
+                        [out(warning + "    epoch 1 loss 9.5\n", "stderr")])
+    assert failing(diffs) == ["numeric"], diffs
+    diffs, *_ = compare([out(warning + "  epoch 1 loss 0.5\n", "stderr")],
+                        [out(warning.replace("'careful')", "'careful', stacklevel=2)") + "  epoch 1 loss 0.5\n",
+                             "stderr")])
+    assert failing(diffs) == [], diffs                  # the echoed source line is cosmetic
+    diffs, *_ = compare([out(warning + "  epoch 1 loss 0.5\n", "stderr")],
+                        [out(warning + "  epoch 1 loss 9.5\n", "stderr")])
+    assert failing(diffs) == ["numeric"], diffs         # two-space indented output that is no source line
+
+
+def test_an_element_moved_between_two_printed_sets_is_caught_and_the_type_word_is_kept():
+    diffs, *_ = compare([out("{1, 2}\n{3, 4}\n")], [out("{2, 1}\n{4, 3}\n")])
+    assert failing(diffs) == [] and "collection-order" in diffs[0].explanation
+    diffs, *_ = compare([out("{1, 2}\n{3, 4}\n")], [out("{4, 2}\n{3, 1}\n")])
+    assert failing(diffs) == ["numeric", "numeric"], diffs
+    diffs, *_ = compare([disp("frozenset({1, 2})")], [disp("{1, 2}")])
+    assert failing(diffs) == ["text"], diffs
+    diffs, *_ = compare([disp("frozenset({1, 2})")], [disp("{2, 1}")])
+    assert failing(diffs), diffs
+
+
+def test_a_zero_that_changed_its_sign_is_numeric():
+    diffs, *_ = compare([out("-0.0\n")], [out("0.0\n")])
+    assert failing(diffs) == ["numeric"] and "sign" in diffs[0].explanation
+    diffs, *_ = compare([disp("array([-0.,  1.])")], [disp("array([0., 1.])")])
+    assert failing(diffs) == ["numeric"]
+    diffs, *_ = compare([out("0.0 -0.0\n")], [out("0.00 -0.0\n")])
+    assert failing(diffs) == []
+
+
+def test_float32_rounding_only_for_numbers_that_are_float32_themselves():
+    diffs, *_ = compare([out("dtype float32\nx 0.1234567\n")], [out("dtype float32\nx 0.1234568\n")])
+    assert failing(diffs) == ["numeric"], diffs
+    stored = "array([0.1234567], dtype=float32)\nlr 0.1234567"
+    diffs, *_ = compare([disp(stored)], [disp("array([0.1234568], dtype=float32)\nlr 0.1234567")])
+    assert kinds(diffs) == ["rounding"], diffs
+    diffs, *_ = compare([disp(stored)], [disp("array([0.1234567], dtype=float32)\nlr 0.1234568")])
+    assert failing(diffs) == ["numeric"], diffs
+    diffs, *_ = compare([disp("np.float32(0.1234567)")], [disp("np.float32(0.1234568)")])
+    assert kinds(diffs) == ["rounding"]
+    series = "a    0.1234567\nb    0.7654321\nName: w, dtype: float32"
+    diffs, *_ = compare([disp(series)], [disp(series.replace("0.7654321", "0.7654322"))])
+    assert kinds(diffs) == ["rounding"]
+    diffs, *_ = compare([disp("tensor([0.1234567, 0.5], dtype=torch.float16)")],
+                        [disp("tensor([0.1234568, 0.5], dtype=torch.float16)")])
+    assert kinds(diffs) == ["rounding"]
+
+
+def test_only_an_address_in_a_python_object_repr_is_masked():
+    diffs, *_ = compare([out("checksum at 0xdeadbeef\n")], [out("checksum at 0x00000000\n")])
+    assert failing(diffs) == ["text"], diffs
+    for stored, fresh in (("<function f at 0x7f0000001234>", "<function f at 0x7f0000005678>"),
+                          ("<bound method A.f of <__main__.A object at 0x7f00a1>>",
+                           "<bound method A.f of <__main__.A object at 0x7f00b2>>"),
+                          ("<cell at 0x7f00a1: int object at 0x7f00a2>", "<cell at 0x7f00b1: int object at 0x7f00b2>")):
+        diffs, *_ = compare([out(stored)], [out(fresh)])
+        assert failing(diffs) == [] and "object-address" in diffs[0].explanation, stored
+
+
+def test_a_log_lines_timestamp_is_masked_and_its_message_compared():
+    stored = "2026-12-01 21:35:11,380 INFO loss 0.5\n"
+    diffs, *_ = compare([out(stored)], [out("2026-12-02 08:01:59,002 INFO loss 0.5\n")])
+    assert failing(diffs) == [] and "log-timestamp" in diffs[0].explanation, diffs
+    diffs, *_ = compare([out(stored)], [out("2026-12-02 08:01:59,002 INFO loss 0.6\n")])
+    assert failing(diffs) == ["numeric"], diffs
+    # a time series' index is data, not a log's clock
+    frame = "                     value\n2020-01-01 00:00:00    0.5\n2020-01-01 01:00:00    0.6"
+    diffs, *_ = compare([disp(frame)], [disp(frame.replace("01:00:00", "02:00:00"))])
+    assert failing(diffs) == ["numeric"], diffs

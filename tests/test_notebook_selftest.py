@@ -41,7 +41,13 @@ def test_the_catalogue_covers_what_the_issue_asks():
             "output-added", "output-removed", "exception-type", "exception-message", "number-beside-timing",
             "image-pixel"} <= ids
     assert {c.id for c in S.EQUIVALENCES} == {"unmutated", "legacy-spacing", "line-width", "crlf", "numpy2-scalar-repr",
-                                              "figure-size", "set-order", "timing"}
+                                              "figure-size", "set-order", "timing", "eta-clock", "elapsed-without-unit",
+                                              "timeit-loops", "axes-type-name", "warning-source-line", "sets-order",
+                                              "object-address", "log-timestamp"}
+    # beside every excuse rule a real change it must not swallow (a hostile review found these swallowed)
+    assert {"count-after-took", "count-after-duration", "eta-learning-rate", "duration-row", "count-before-loops",
+            "axes-title-number", "line-after-warning", "element-between-sets", "frozenset-as-set", "zero-sign",
+            "float64-beside-float32-word", "hex-after-at", "loss-beside-log-timestamp"} <= ids
     assert all(c.expect for c in S.MUTATIONS) and not any(c.expect for c in S.EQUIVALENCES)
 
 
@@ -72,18 +78,53 @@ def test_floats_judged_equal_let_mutations_survive_and_exit_1(tmp_path, capsys, 
     monkeypatch.setattr(pair, "compare_number_why", blind)
     code, nb = _selftest(tmp_path)
     assert code == 1 and nb["kill_rate"] < 1 and nb["false_alarms"] == 0
-    assert nb["survivors"] == ["float-last-digit", "float-full-precision", "array-element", "frame-cell",
-                               "second-display", "number-beside-timing", "number-in-numpy-scalar", "digit-in-crlf-text"]
-    assert nb["killed"] == len(S.MUTATIONS) - 8          # integers, words, outputs, errors and images still caught
+    floats = ["float-last-digit", "float-full-precision", "array-element", "frame-cell", "second-display",
+              "number-beside-timing", "number-in-numpy-scalar", "digit-in-crlf-text", "eta-learning-rate",
+              "loss-beside-eta", "duration-row", "axes-title-number", "line-after-warning", "zero-sign",
+              "float64-beside-float32-word", "loss-beside-log-timestamp"]
+    assert nb["survivors"] == floats
+    assert nb["killed"] == len(S.MUTATIONS) - len(floats)   # integers, words, outputs, errors and images still caught
     assert "FAIL: survived: float-last-digit" in capsys.readouterr().out
 
 
 def test_a_cosmetic_rule_that_swallows_a_number_lets_it_survive(tmp_path, one_run, monkeypatch):
-    greedy = [(name, r"(?P<mask>loss [\d.]+ \(took [\d.]+ s)" if name == "timing" else pattern, why)
+    greedy = [(name, r"(?P<maskgreedy>loss [\d.]+ \(took [\d.]+ s)|" + pattern if name == "timing" else pattern, why)
               for name, pattern, why in judge.COSMETIC]
     monkeypatch.setattr(judge, "COSMETIC", greedy)
     code, nb = _selftest(tmp_path)
     assert code == 1 and nb["survivors"] == ["number-beside-timing"] and nb["false_alarms"] == 0
+
+
+_UNIT = r"(?:ns|µs|μs|us|ms|s|sec|secs|seconds?|mins?|minutes?|hrs?|hours?)(?![\w/])"
+_NUM = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"
+#: The excuse rules as they were before the hostile review: each swallowed a real change right beside it.
+_GREEDY = {
+    "timing": (rf"(?<![\w.])(?P<mask>{_NUM}[^\S\n]?{_UNIT})|(?i:\b(?:took|elapsed|seconds|wall time|time taken|duration"
+               rf"|runtime|run time|eta))\b[^\S\n]*[:=]?[^\S\n]*(?P<mask2>\d+:\d{{2}}(?::\d{{2}})?(?:\.\d+)?|{_NUM})"
+               rf"|(?<![\w.,])(?P<mask3>\d{{1,3}}(?:,\d{{3}})+|\d+) loops?\b",
+               ["count-after-took", "count-after-duration", "eta-learning-rate", "duration-row", "count-before-loops"],
+               ["timing", "eta-clock", "timeit-loops"]),
+    "figure-repr": (r"<Figure size (?P<mask>[\d.]+x[\d.]+) with|<(?:Axes|AxesSubplot|matplotlib\.[\w.]+)\b[^>]*>",
+                    ["axes-title-number", "axes-label-number"], ["figure-size", "axes-type-name"]),
+    "object-address": (r"\bat (?P<mask>0x[0-9a-fA-F]{4,16})\b", ["hex-after-at"], ["object-address"]),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(_GREEDY))
+def test_the_excuse_rules_before_the_hostile_review_let_their_neighbours_survive(tmp_path, one_run, monkeypatch, rule):
+    pattern, survivors, passing = _GREEDY[rule]
+    monkeypatch.setattr(judge, "COSMETIC", [(name, pattern if name == rule else p, why)
+                                            for name, p, why in judge.COSMETIC])
+    code, nb = _selftest(tmp_path, "--only", *survivors, *passing)
+    assert code == 1 and nb["survivors"] == survivors and nb["false_alarms"] == 0
+
+
+def test_the_warning_rule_before_the_hostile_review_lets_the_line_after_a_warning_survive(tmp_path, one_run,
+                                                                                        monkeypatch):
+    greedy = ("warnings", r"(?m)^[^\n]*\b[A-Z]\w*Warning: [^\n]*(?:\n|$)(?:[^\S\n]+[^\n]*(?:\n|$))*", "")
+    monkeypatch.setattr(pair, "WARNINGS", greedy)
+    code, nb = _selftest(tmp_path, "--only", "line-after-warning", "warning-source-line")
+    assert code == 1 and nb["survivors"] == ["line-after-warning"] and nb["false_alarms"] == 0
 
 
 def test_a_judge_that_alarms_on_crlf_is_a_false_alarm_and_exit_1(tmp_path, capsys, one_run, monkeypatch):

@@ -29,16 +29,34 @@ _CLOCK = r"\d+:\d{2}(?::\d{2})?(?:\.\d+)?"
 #: tokens inside are not compared (counted as left out), and a masked span that differs is listed as
 #: ``cosmetic``. Every rule has a test in which a real change beside its match is still caught.
 COSMETIC = [
-    ("figure-repr", r"<Figure size (?P<mask>[\d.]+x[\d.]+) with|<(?:Axes|AxesSubplot|matplotlib\.[\w.]+)\b[^>]*>",
-     "matplotlib's object reprs carry sizes and addresses that follow rcParams defaults (432x288 became 640x480)"),
+    ("figure-repr", r"<Figure size (?P<mask>[\d.]+x[\d.]+) with"
+                    r"|(?P<nums><(?:\w*Axes\w*|matplotlib\.[\w.]+)\b[^<>\n]*>)",
+     "matplotlib's object reprs carry sizes and addresses that follow rcParams defaults (432x288 became 640x480), "
+     "and an Axes' type name changed (AxesSubplot became Axes); the numbers in its title and labels are compared"),
     ("matplotlib-text-repr", r"\bText\((?P<mask>[-+\d.e]+,\s*[-+\d.e]+),",
      "a Text artist's repr prints its position, whose format changed across matplotlib versions"),
-    ("object-address", r"\bat (?P<mask>0x[0-9a-fA-F]{4,16})\b", "memory addresses differ in every process"),
+    # only inside a Python object's repr (<... object at 0x...>, <function f at 0x...>): a checksum is compared
+    ("object-address", r"<(?:[^<>\n]|<[\w.]+>)*?\bat (?P<mask>0x[0-9a-fA-F]{4,16})"
+                       r"(?:(?=>)|:(?:[^<>\n]|<[\w.]+>)*?\bat (?P<mask2>0x[0-9a-fA-F]{4,16})(?=>)|(?=:))",
+     "memory addresses differ in every process"),
+    # a number with a time unit; after a timing word only a clock (h:mm:ss) or hours, or after a word that can only
+    # mean a duration (took, elapsed, wall time) a bare number that ends its clause ("elapsed: 12.3,"); %timeit's
+    # loop count only in its own phrase. A count after such a word ("took 12 iterations", "eta=0.3") is compared.
     ("timing", rf"(?<![\w.])(?P<mask>{_NUM}[^\S\n]?{_UNIT})"
-               rf"|(?i:\b(?:took|elapsed|seconds|wall time|time taken|duration|runtime|run time|eta))\b"
-               rf"[^\S\n]*[:=]?[^\S\n]*(?P<mask2>{_CLOCK}|{_NUM})"
-               rf"|(?<![\w.,])(?P<mask3>\d{{1,3}}(?:,\d{{3}})+|\d+) loops?\b",
+               rf"|(?i:\b(?:took|elapsed(?:[^\S\n]+time)?|wall[^\S\n]+time|time[^\S\n]+taken|duration|runtime"
+               rf"|run[^\S\n]+time|seconds|eta))[^\S\n]*[:=]?[^\S\n]*"
+               rf"(?P<mask2>{_CLOCK}(?![\d:])|{_NUM}[^\S\n]?(?i:h|hr|hrs)(?![\w/]))"
+               rf"|(?i:\b(?:took|elapsed(?:[^\S\n]+time)?|wall[^\S\n]+time|time[^\S\n]+taken))[^\S\n]*[:=]?"
+               rf"[^\S\n]*(?P<mask3>{_NUM})(?=[^\S\n]*(?:[,;)\]]|\n|\Z))"
+               rf"|(?<![\w.,])(?P<mask4>\d{{1,3}}(?:,\d{{3}})+|\d+) loops?(?= each\)|, best of \d)"
+               r"|(?m:^(?P<mask5>The slowest run took [\d.]+ times longer than the fastest\. This could mean that "
+               r"an intermediate result is being cached\.[^\S\n]*)(?:\n|$))",
      "timings differ on every run"),
+    ("log-timestamp", r"(?m)^\[?(?P<mask>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}"
+                      r"(?:,\d{3}|[.,]\d+(?=\]?[ :-]+(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b)"
+                      r"|(?=\]?[ :-]+(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b)))",
+     "a log line's timestamp (logging's asctime, 2026-12-01 21:35:11,380, or one before a level name) is the clock "
+     "of the run; a time series' index is compared"),
     ("progress-rate", rf"(?<![\w.])(?P<mask>(?:{_NUM}|\?)[^\S\n]?(?:[kMG]?(?:it|B|samples|examples|tokens|steps)/s\b"
                       rf"|s/it\b|{_UNIT_NAME}/(?:step|sample|epoch)\b))"
                       rf"|\[(?P<mask2>{_CLOCK})<(?P<mask3>{_CLOCK}|\?)",
@@ -57,8 +75,13 @@ COSMETIC = [
     ("numpy-scalar-repr", r"np\.(float|int|uint|complex|bool|str)_?\d*\(([^()]*)\)",
      "NumPy 2 prints scalars as np.float64(0.5) where 1.x printed 0.5 (NEP 51)"),
 ]
-#: On stderr only: a warning (its "...Warning: message" line and the indented source lines after it).
-WARNINGS = ("warnings", r"(?m)^[^\n]*\b[A-Z]\w*Warning: [^\n]*(?:\n|$)(?:[^\S\n]+[^\n]*(?:\n|$))*",
+#: On stderr only: a warning (its "...Warning: message" line and, after the "file.py:12: " form the warnings module
+#: prints, the one source line it echoes: two spaces and a line of code, "  warnings.warn(", "  return f(x)").
+_CODE_LINE = (r"  (?=[^\s#][^\n]*(?:[()\[\]=]|[A-Za-z_]\w*\.[A-Za-z_])|@\w|(?:import|from|return|raise|yield"
+              r"|assert|del|if|elif|while|for|with|def|class|lambda|await|async|global|nonlocal|pass|try|except"
+              r"|finally|else)\b)[^\n]*(?:\n|$)")
+WARNINGS = ("warnings", rf"(?m)^[^\n]*:\d+: [A-Z]\w*Warning: [^\n]*(?:\n|$)(?:{_CODE_LINE})?"
+                        rf"|^[^\n]*\b[A-Z]\w*Warning: [^\n]*(?:\n|$)",
             "warnings on stderr change with library versions and say nothing about the computation")
 _NUMPY_SCALAR = re.compile(r"np\.(float|int|uint|complex|bool|str)_?\d*\(([^()]*)\)")
 
@@ -162,18 +185,32 @@ def _compiled(pattern):
     return re.compile(pattern)
 
 
+def _but_numbers(text, a, b):
+    """The parts of text[a:b] between its number tokens (as read_text reads them)."""
+    parts, at = [], a
+    for m in _TOKEN.finditer(text, a, b):
+        if m.group("num") or m.group("wrap"):
+            parts.append((at, m.start()))
+            at = m.end()
+    return parts + [(at, b)]
+
+
 def masked_spans(text, cosmetic):
-    """[(start, end, rule name)] of the cosmetic matches in ``text`` (a rule's ``mask`` groups, else the match)."""
+    """[(start, end, rule name)] of the cosmetic matches in ``text``: a rule's ``mask`` groups, its ``nums`` groups
+    but for the numbers in them (compared), else the whole match."""
     spans = []
     for name, pattern, _ in cosmetic:
         if name == "numpy-scalar-repr":
             continue                       # read by the tokeniser (Token.wrapper)
         compiled = _compiled(pattern)
-        groups = [g for g in compiled.groupindex if g.startswith("mask")]
+        groups = [g for g in compiled.groupindex if g.startswith(("mask", "nums"))]
         for m in compiled.finditer(text):
             if m.end() == m.start():
                 continue
-            chosen = [(m.start(g), m.end(g)) for g in groups if m.start(g) >= 0]
+            chosen = []
+            for g in groups:
+                if m.start(g) >= 0:
+                    chosen += _but_numbers(text, m.start(g), m.end(g)) if g.startswith("nums") else [m.span(g)]
             spans += [(a, b, name) for a, b in (chosen or [(m.start(), m.end())]) if b > a]
     return sorted(spans)
 
@@ -272,14 +309,58 @@ def _ulps(a, b, fmt="d"):
 
 
 def float_digits(wrapper="", context=""):
-    """Significant digits at which a printed float reaches its type's own precision (repr length)."""
+    """Significant digits at which a printed float reaches its type's own precision (repr length): by the NumPy
+    scalar type printed around it (np.float32(...)), else by a dtype named in ``context``, which must be the number's
+    own (see :func:`dtype_spans`), never a whole output's."""
     kind = wrapper or ""
     if not kind:
         if re.search(r"float16|\bhalf\b", context):
             kind = "float16"
-        elif re.search(r"float32|\bsingle\b", context):
+        elif re.search(r"float32|\bsingle\b|torch\.float\b", context):
             kind = "float32"
     return {"float16": 4, "float32": 7}.get(kind, 15)
+
+
+_ARRAY_CALL = re.compile(r"\b(?:\w*[Aa]rray|tensor)\(")
+_ARRAY_DTYPE = re.compile(r",\s*dtype=((?:(?:np|numpy|jnp|torch)\.)?\w+)\)\Z")
+_SERIES_DTYPE = re.compile(r"(?m)^(?:Name: [^\n]*, )?(?:Length: \d+, )?dtype: (\w+)[^\S\n]*$")
+
+
+def dtype_spans(text):
+    """[(start, end, dtype)]: the spans of a text whose numbers are of a narrower float type by their own context:
+    an array or tensor repr ending in its dtype (``array([...], dtype=float32)``, ``tensor([...],
+    dtype=torch.float16)``), a pandas Series block ending in ``dtype: float32``. Other numbers of the text are not
+    theirs (the word float32 elsewhere in an output says nothing about them)."""
+    spans = []
+    for m in _ARRAY_CALL.finditer(text):
+        depth, quote, k = 1, "", m.end()
+        while k < len(text) and depth:
+            ch = text[k]
+            if quote:
+                quote = "" if ch == quote and text[k - 1] != "\\" else quote
+            elif ch in "'\"":
+                quote = ch
+            elif ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+            k += 1
+        if depth == 0:
+            d = _ARRAY_DTYPE.search(text, m.start(), k)
+            if d and float_digits("", d.group(1)) < 15:
+                spans.append((m.start(), k, d.group(1)))
+    for d in _SERIES_DTYPE.finditer(text):
+        if float_digits("", d.group(1)) < 15:
+            blank = text.rfind("\n\n", 0, d.start())
+            before = [e.end() for e in _SERIES_DTYPE.finditer(text, 0, d.start())]
+            spans.append((max([blank + 1] + before), d.end(), d.group(1)))
+    return spans
+
+
+def digits_at(spans, position):
+    """float_digits for a number printed at ``position`` of a text with dtype_spans ``spans``."""
+    inside = [dtype for a, b, dtype in spans if a <= position < b]
+    return float_digits("", inside[-1]) if inside else 15
 
 
 def _rounds_to(longer, shorter):
@@ -304,6 +385,8 @@ def compare_number_why(stored, fresh, rtol=0.0, digits=15):
         same = math.isnan(s.value) and math.isnan(f.value)
         return ("reproduced", "") if same else ("numeric", "nan on one side only")
     s_int, f_int = is_integer(s.text), is_integer(f.text)
+    if s.value == 0.0 == f.value and math.copysign(1.0, s.value) != math.copysign(1.0, f.value):
+        return "numeric", "the sign of a zero changed (a value that crossed zero, or its sign bit)"
     if math.isinf(s.value) or math.isinf(f.value):
         return ("reproduced", "") if s.value == f.value and s_int == f_int else ("numeric", "an infinity changed")
     if s_int != f_int:

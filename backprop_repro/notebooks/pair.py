@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .numbers import (ALPHA, WARNINGS, clean_text, compare_number_why, count_numbers, float_digits, read_text,
-                      typical)
+from .numbers import (ALPHA, WARNINGS, clean_text, compare_number_why, count_numbers, digits_at, dtype_spans,
+                      float_digits, read_text, typical)
 
 TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -353,7 +353,7 @@ def compare_texts(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=Fa
                                                                         if len(found) > 5 else "")
             differences.append(Difference(cell, label, kind, found[0][0][:200], found[0][1][:200],
                                           f"{len(found)} {what}: {shown}"[:1000]))
-    context_digits = float_digits("", stored[:20000])
+    narrow = dtype_spans(s.text[:200000]) if re.search(r"float16|float32|half|single|torch\.float\b", s.text) else []
     nep51 = []
     for i, tok in enumerate(s.tokens):
         if tok.kind != "num":
@@ -365,7 +365,7 @@ def compare_texts(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=Fa
         coverage.compared += 1
         fresh_toks = [r.tokens[a[1][i]] for r, a in zip(runs, aligned) if r is not None and i in a[1]]
         f = f0.tokens[partner0[i]]
-        digits = float_digits(tok.wrapper or f.wrapper) if (tok.wrapper or f.wrapper) else context_digits
+        digits = float_digits(tok.wrapper or f.wrapper) if (tok.wrapper or f.wrapper) else digits_at(narrow, tok.start)
         values = [t.number.value for t in fresh_toks]
         row = {"cell": cell, "output": label, "stored": tok.text, "fresh": f.text,
                "fresh_runs": [t.text for t in fresh_toks], "place": _place(s, i)}
@@ -413,26 +413,48 @@ def compare_texts(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=Fa
     return result
 
 
+_COLLECTION_HEAD = re.compile(r"\s*,?\s*(?P<word>(?:frozen)?set\()?\{")
+
+
 def _collection(text):
-    """The sorted elements of a printed set or dict ({...}, set({...}), frozenset({...})), or None."""
-    m = re.fullmatch(r"(?s)\s*(?:(?:frozen)?set\()?\{(.*)\}\)?\s*", clean_text(text))
-    if not m or not m.group(1).strip():
+    """The printed sets or dicts a text consists of ({...}, set({...}), frozenset({...}); one or more, separated by
+    whitespace or commas) as [(type word, sorted elements)], or None. Each is its own multiset with its type word,
+    so an element moved from one to another, or a frozenset printed as a set, is no reordering."""
+    text, found, at = clean_text(text), [], 0
+    while text[at:].strip():
+        m = _COLLECTION_HEAD.match(text, at)
+        if not m:
+            return None
+        parts, depth, quote, start = [], 1, "", m.end()
+        k = start
+        while k < len(text):
+            ch = text[k]
+            if quote:
+                quote = "" if ch == quote and text[k - 1] != "\\" else quote
+            elif ch in "'\"":
+                quote = ch
+            elif ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+                if depth == 0:
+                    break
+            elif ch == "," and depth == 1:
+                parts.append(text[start:k])
+                start = k + 1
+            k += 1
+        if depth:
+            return None
+        parts.append(text[start:k])
+        at = k + 1
+        if m.group("word"):
+            if text[at:at + 1] != ")":
+                return None
+            at += 1
+        found.append((m.group("word") or "", sorted(" ".join(p.split()) for p in parts)))
+    if not any(elements != [""] for _, elements in found):
         return None
-    parts, depth, quote, start, body = [], 0, "", 0, m.group(1)
-    for k, ch in enumerate(body):
-        if quote:
-            quote = "" if ch == quote and body[k - 1] != "\\" else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(body[start:k])
-            start = k + 1
-    parts.append(body[start:])
-    return sorted(" ".join(p.split()) for p in parts)
+    return found
 
 
 def compare_text(cell, label, stored, fresh_runs, cosmetic, rtol=0.0, random=False):

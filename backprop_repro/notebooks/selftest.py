@@ -2,7 +2,8 @@
 
 The notebook shipped beside this module (``selftest_notebooks/outputs.ipynb``, written for this purpose: stored
 floats, integers, an array, a DataFrame, two displays, an exception, a timing, a NumPy scalar, a figure repr, a
-set and an image) is executed once, in a temporary copy, by the same kernel as ``backprop-repro notebook``. Each
+set and an image, and beside each excuse rule a number it must not swallow: counts after timing words, an Axes
+title, a line after a warning, two sets, a negative zero, a float32 word, a hex after 'at', a log line) is executed once, in a temporary copy, by the same kernel as ``backprop-repro notebook``. Each
 entry of the catalogue then changes one thing in a copy of its *stored* outputs, and that copy is judged against
 the one fresh run by the notebook checker itself (:func:`.judge.check_notebook`, no kernel per change):
 
@@ -114,6 +115,17 @@ def _replace(old, new):
     return edit
 
 
+def _sub(pattern, new):
+    """Every match of a regular expression in the outputs' texts replaced (a stored address, a clock time)."""
+    import re
+
+    def edit(outputs):
+        for output in outputs:
+            for box, key in _texts(output):
+                box[key] = re.sub(pattern, new, _joined(box[key]))
+    return edit
+
+
 def _joined(value):
     return "".join(value) if isinstance(value, list) else value
 
@@ -156,6 +168,38 @@ MUTATIONS = [
     Change("set-element", "set", "an element of a printed set", "3}", "4}", expect="numeric"),
     Change("digit-in-crlf-text", "floats", "a digit in a text that also has CRLF line ends",
            edit=_both(_crlf, _replace("0.333333", "0.333334")), expect="numeric"),
+    # a real change right beside each excuse rule (a hostile review found these swallowed)
+    Change("count-after-took", "timing-words", "a count after 'took' with no time unit ('took 12 iterations')",
+           "took 12 iterations", "took 99 iterations", expect="numeric"),
+    Change("count-after-duration", "timing-words", "a count after 'Duration' ('Duration 5 epochs')",
+           "Duration 5 epochs", "Duration 50 epochs", expect="numeric"),
+    Change("eta-learning-rate", "timing-words", "'eta=0.3', a learning rate, not an ETA", "eta=0.3", "eta=0.9",
+           expect="numeric"),
+    Change("loss-beside-eta", "timing-words", "the loss beside a masked ETA clock", "0:01:02, loss 0.5",
+           "0:01:02, loss 0.6", expect="numeric"),
+    Change("duration-row", "timing-words", "the 'duration' row of a pandas Series", "duration    12.0",
+           "duration    13.0", expect="numeric", output="execute_result"),
+    Change("count-before-loops", "timing-words", "a count before 'loops' that is no %timeit loop count",
+           "found 3 loops", "found 7 loops", expect="numeric"),
+    Change("timeit-run-count", "timing-words", "%timeit's run count beside its masked loop count", "of 7 runs",
+           "of 5 runs", expect="numeric"),
+    Change("axes-title-number", "axes", "the number in an Axes repr's title", "acc 0.93", "acc 0.13",
+           expect="numeric"),
+    Change("axes-label-number", "axes", "the number in an Axes repr's xlabel", "epoch 3", "epoch 4",
+           expect="numeric"),
+    Change("line-after-warning", "warning", "an indented stderr line after a warning and its source line",
+           "loss 0.5", "loss 9.5", expect="numeric", output="stream:stderr"),
+    Change("element-between-sets", "sets", "an element moved from one printed set to another", "{1, 2}\n{3, 4}",
+           "{4, 2}\n{3, 1}", expect="numeric"),
+    Change("frozenset-as-set", "sets", "a frozenset printed as a set (its type changed)", "frozenset({5, 6})",
+           "{5, 6}", expect="text"),
+    Change("zero-sign", "zero", "a negative zero printed as 0.0", "-0.0 -0.0", "-0.0 0.0", expect="numeric"),
+    Change("float64-beside-float32-word", "float32", "a 7-digit float64 in an output that names float32 elsewhere, "
+           "one unit in its last digit", "lr 0.1234567", "lr 0.1234568", expect="numeric"),
+    Change("hex-after-at", "address", "a hex checksum after 'at' (no object repr)", "0xdeadbeef", "0x00000000",
+           expect="text"),
+    Change("loss-beside-log-timestamp", "log", "the loss on a log line whose timestamp is masked", "INFO loss 0.5",
+           "INFO loss 0.6", expect="numeric"),
     Change("image-pixel", "image", "one pixel of a PNG (judged with --images 0)", edit=_pixel, expect="image",
            options={"images": 0.0}),
     Change("image-bytes", "image", "one byte of a PNG flipped, so that it no longer decodes (default options)",
@@ -175,6 +219,24 @@ EQUIVALENCES = [
            rule="figure-repr"),
     Change("set-order", "set", "a set printed in another order", "{1, 2, 3}", "{3, 1, 2}", rule="collection-order"),
     Change("timing", "timing", "another duration after 'took'", "took 0.0 s", "took 1.3 s", rule="timing"),
+    Change("eta-clock", "timing-words", "another ETA clock time", "ETA 0:01:02", "ETA 0:00:07", rule="timing"),
+    Change("elapsed-without-unit", "timing-words", "another bare duration after 'Elapsed time'", "Elapsed time 3.2",
+           "Elapsed time 4.1", rule="timing"),
+    Change("timeit-loops", "timing-words", "another %timeit result and loop count",
+           "1.2 ms ± 30.1 µs per loop (mean ± std. dev. of 7 runs, 1,000 loops each)",
+           "950 µs ± 12 µs per loop (mean ± std. dev. of 7 runs, 10,000 loops each)", rule="timing"),
+    Change("axes-type-name", "axes", "matplotlib 3.3-3.6's AxesSubplot repr of the same axes",
+           "<Axes: title={'center': 'acc 0.93'}, xlabel='epoch 3'>",
+           "<AxesSubplot:title={'center':'acc 0.93'}, xlabel='epoch 3'>", rule="figure-repr"),
+    Change("warning-source-line", "warning", "another source line echoed under the warning",
+           'warnings.warn("careful")', 'warnings.warn("careful", stacklevel=2)', rule="warnings"),
+    Change("sets-order", "sets", "two printed sets, each in another order", "{1, 2}\n{3, 4}", "{2, 1}\n{4, 3}",
+           rule="collection-order"),
+    Change("object-address", "address", "another address in an object's repr", edit=_sub(r"object at 0x[0-9a-f]+",
+                                                                                        "object at 0x7f0012345678"),
+           rule="object-address"),
+    Change("log-timestamp", "log", "another timestamp on a log line",
+           edit=_sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}", "2031-01-02 03:04:05,678"), rule="log-timestamp"),
 ]
 
 
