@@ -607,3 +607,11 @@ def test_a_log_lines_timestamp_is_masked_and_its_message_compared():
     frame = "                     value\n2020-01-01 00:00:00    0.5\n2020-01-01 01:00:00    0.6"
     diffs, *_ = compare([disp(frame)], [disp(frame.replace("01:00:00", "02:00:00"))])
     assert failing(diffs) == ["numeric"], diffs
+
+
+def test_a_user_pattern_nums_group_masks_its_words_and_compares_its_numbers():
+    rule = M.validate_patterns([r"(?P<nums>run \w+ of [\w ]+ \d+)"])
+    diffs, *_ = compare([out("run abc of batch 3\n")], [out("run xyz of batch 3\n")], cosmetic=rule)
+    assert failing(diffs) == []
+    diffs, *_ = compare([out("run abc of batch 3\n")], [out("run xyz of batch 4\n")], cosmetic=rule)
+    assert failing(diffs) == ["numeric"]
