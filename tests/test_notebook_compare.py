@@ -495,7 +495,7 @@ def test_a_last_bit_at_full_precision_is_still_rounding(stored, fresh):
     ("solver took 12 iterations", "solver took 99 iterations", "numeric"),       # a count after 'took', no time unit
     ("Duration 5 epochs", "Duration 50 epochs", "numeric"),
     ("eta=0.3", "eta=0.9", "numeric"),                                             # a learning rate, not an ETA
-    ("runtime: 3 calls", "runtime: 4 calls", "numeric"),
+    ("runtime: 3 calls", "runtime: 4 calls", "numeric"), ("solver took 12", "solver took 13", "numeric"),
     ("found 3 loops in graph", "found 7 loops in graph", "numeric"),               # not %timeit's loop count
 ])
 def test_a_number_after_a_timing_word_is_masked_only_as_a_time(stored, fresh, kind):
@@ -566,6 +566,9 @@ def test_a_zero_that_changed_its_sign_is_numeric():
     assert failing(diffs) == ["numeric"]
     diffs, *_ = compare([out("0.0 -0.0\n")], [out("0.00 -0.0\n")])
     assert failing(diffs) == []
+    from backprop_repro.notebooks.numbers import compare_number, parse_number
+
+    assert compare_number(parse_number("-0.00"), parse_number("0.00"), rtol=1e-9) == "reproduced"  # a cell's rtol
 
 
 def test_float32_rounding_only_for_numbers_that_are_float32_themselves():
@@ -603,7 +606,10 @@ def test_a_log_lines_timestamp_is_masked_and_its_message_compared():
     assert failing(diffs) == [] and "log-timestamp" in diffs[0].explanation, diffs
     diffs, *_ = compare([out(stored)], [out("2026-12-02 08:01:59,002 INFO loss 0.6\n")])
     assert failing(diffs) == ["numeric"], diffs
-    # a time series' index is data, not a log's clock
+    # a time series' index and a CSV row are data, not a log's clock
+    for row in ("2020-01-01 00:00:00,380,12\n", "2020-01-01 00:00:00,380\n"):
+        diffs, *_ = compare([out(row)], [out(row.replace(",380", ",381"))])
+        assert failing(diffs) == ["numeric"], row
     frame = "                     value\n2020-01-01 00:00:00    0.5\n2020-01-01 01:00:00    0.6"
     diffs, *_ = compare([disp(frame)], [disp(frame.replace("01:00:00", "02:00:00"))])
     assert failing(diffs) == ["numeric"], diffs
