@@ -2,8 +2,8 @@
 statistical rule for numbers that change between fresh runs.
 
 A text is read as a sequence of tokens (numbers, words, single punctuation marks) with whitespace dropped,
-so that spacing, padding, wrapping and line ends are layout. Cosmetic rules mask character spans (the
-duration after "took", a tqdm rate, an address after "at"), never whole lines: the tokens inside a masked
+so that spacing, padding, wrapping and line ends are layout. Cosmetic rules mask character spans (a duration
+with its unit, a tqdm rate, the address in an object's repr), never whole lines: the tokens inside a masked
 span are left out of the comparison and counted as such; every other number on the line is compared.
 """
 
