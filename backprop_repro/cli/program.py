@@ -15,8 +15,10 @@ if os.path.basename(sys.argv[0] or "").split(".")[0] == "backprop-repro":   # th
     _install_start_up_handler()                                           # installs it for `python -m backprop_repro`)
 
 import argparse  # noqa: E402
+import atexit  # noqa: E402
 import errno  # noqa: E402
 import signal  # noqa: E402
+import threading  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from backprop_repro import __version__  # noqa: E402
@@ -24,6 +26,7 @@ from backprop_repro.cli import bench, check, common, compare, drift, history, no
 from backprop_repro.cli import list as list_command  # noqa: E402
 from backprop_repro.core.errors import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REGRESSION,  # noqa: E402
                                         BadInput, RunFailed)
+from backprop_repro.store.outputs import abandon, run_scope, written  # noqa: E402 - the interrupt line needs no import
 
 __all__ = ["main", "build_parser"]
 
@@ -135,7 +138,7 @@ def main(argv=None):
     except Exception as exc:    # noqa: BLE001 - re-raised unless Ctrl-C caused it
         # Ctrl-C inside a C extension's module init (matplotlib's ft2font, imported lazily when the report is
         # drawn) surfaces as "ImportError: initialization failed" caused by the KeyboardInterrupt
-        if not _caused_by_interrupt(exc):
+        if not (_caused_by_interrupt(exc) or _INTERRUPTS):
             raise
         code = _interrupted()
     finally:
@@ -147,6 +150,62 @@ def main(argv=None):
     if code == EXIT_INTERRUPTED and _running_as_program():
         _exit_interrupted(stdout, stderr)
     return code
+
+
+#: Seconds an interrupted run has to end on its own (stop its workers, finish a publication) before it is ended
+#: anyway. A library may swallow the KeyboardInterrupt (an optional import's ``except ImportError``, which a
+#: Ctrl-C inside a C extension's init turns into) and leave the import system locked: seen once as a `check`
+#: hung for ever in an import after a Ctrl-C near its end, while a thread warmed up the report.
+INTERRUPT_GRACE = 30.0   # above the 10 s a notebook worker gets to stop its kernel
+_INTERRUPTS = []   # the Ctrl-Cs this run received (program mode)
+
+
+def _on_interrupt(signum, frame):
+    """Ctrl-C during the run: KeyboardInterrupt, and a watchdog that ends the process (one line, 130) if the run
+    has not ended INTERRUPT_GRACE seconds later."""
+    _INTERRUPTS.append(signum)
+    if len(_INTERRUPTS) == 1:
+        import _thread   # the low-level start takes none of threading's locks, which the interrupted code may hold
+
+        _thread.start_new_thread(_watchdog, (_interrupt_line,))
+    raise KeyboardInterrupt
+
+
+def _quiet_unraisable_interrupt(unraisable, default=sys.unraisablehook):
+    """A Ctrl-C that lands in a weakref callback or a __del__ (importlib's module-lock cleanup, for one) cannot be
+    raised: Python prints "Exception ignored ... KeyboardInterrupt" and a traceback. The interrupt is counted
+    (the run ends with 130 and its one line), the print dropped."""
+    if issubclass(unraisable.exc_type, KeyboardInterrupt):
+        return
+    default(unraisable)
+
+
+def _quiet_thread_error_after_interrupt(args, default=threading.excepthook):
+    """After a Ctrl-C, a thread's error is not printed: the run ends with 130 and its one line. (On Python 3.11 a
+    process pool's manager thread dies with InvalidStateError when the pool it serves is stopped while a future is
+    being cancelled, a CPython bug fixed in 3.12.)"""
+    if _INTERRUPTS or issubclass(args.exc_type, KeyboardInterrupt):
+        return
+    default(args)
+
+
+def _watchdog(line):
+    import time
+
+    time.sleep(INTERRUPT_GRACE)
+    try:
+        abandon()
+        os.write(2, (line() + f" (it did not end within {INTERRUPT_GRACE:.0f} s by itself)\n").encode())
+    except Exception:  # noqa: BLE001 - the exit below matters more than the message
+        pass
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _ignore_interrupts_while_finalizing():
+    """At exit, after the other exit handlers: CPython's teardown puts SIGINT back to its default action (a
+    death by SIGINT, no message: 5 in 20 Ctrl-C near the end of `pins update`) unless it is ignored; the
+    verdict's exit code stands from here."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _interrupted_at_exit(signum, frame):
@@ -201,8 +260,6 @@ def _interrupted():
 
 def _interrupt_line():
     """What an interrupt left: every file is whole; the ones this run had already published are named."""
-    from backprop_repro.store.outputs import written
-
     done = written()
     if not done:
         return "backprop-repro: interrupted; pins and output folders keep their previous complete contents"
@@ -226,7 +283,6 @@ def _main(argv=None):
     """Parse, run the command and map its record to the exit code; the one error path (exit 2, or 1 for a run the
     command depends on that failed) and the interrupt path."""
     from backprop_repro.core.record import exit_code
-    from backprop_repro.store.outputs import run_scope
 
     with run_scope():   # folders held from when they are checked to the end; empty ones this run made removed
         return _run_command(argv, exit_code)
@@ -235,7 +291,10 @@ def _main(argv=None):
 def _run_command(argv, exit_code):
     try:
         if _running_as_program():
-            signal.signal(signal.SIGINT, signal.default_int_handler)   # from here on Ctrl-C is KeyboardInterrupt
+            signal.signal(signal.SIGINT, _on_interrupt)   # from here on Ctrl-C is KeyboardInterrupt
+            sys.unraisablehook = _quiet_unraisable_interrupt
+            threading.excepthook = _quiet_thread_error_after_interrupt
+            atexit.register(_ignore_interrupts_while_finalizing)   # registered first: the last to run
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as exc:   # argparse: --help (0) or a usage error (2), already printed
@@ -244,8 +303,10 @@ def _run_command(argv, exit_code):
         common.refuse_out_in_pins(args)
         common.keep_pins_read_only(args)
         code = exit_code(args.func(args))
-        if code == EXIT_INTERRUPTED:   # a command that caught the interrupt and kept its partial work (sweep)
+        # a command that caught the interrupt and kept its partial work (sweep), or a library that swallowed it
+        if code == EXIT_INTERRUPTED or _INTERRUPTS:
             print(_interrupt_line(), file=sys.stderr)
+            return EXIT_INTERRUPTED
         return code
     except BadInput as exc:
         print(f"backprop-repro: error: {exc}", file=sys.stderr)

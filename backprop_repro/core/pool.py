@@ -36,14 +36,16 @@ def _exit_with_parent():
 
 
 def stop_pool(pool):
-    """End a pool at once: queued work dropped, running workers killed (after an interrupt or an error). It never
+    """End a pool at once: running workers killed, queued work failed (after an interrupt or an error). It never
     waits for the pool's manager thread, which a Ctrl-C can leave blocked; the resource tracker that would report
     the semaphores left behind writes to /dev/null (:func:`_start_quiet_forkserver`)."""
     workers = list((getattr(pool, "_processes", None) or {}).values())
     for process in workers:
         if process.is_alive():
             process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
+    # no cancel_futures: the pool, broken by the kills, fails every pending future itself, and on Python 3.11 its
+    # manager thread dies with a printed InvalidStateError on a future cancelled here (fixed in 3.12)
+    pool.shutdown(wait=False)
 
 
 def _start_quiet_forkserver():

@@ -38,7 +38,7 @@ from pathlib import Path
 from backprop_repro.store import atomic
 from backprop_repro.core.errors import BadInput
 
-__all__ = ["output_set", "run_scope", "claim", "written", "OWNED", "LOCK_NAME", "STAGING_PREFIX"]
+__all__ = ["output_set", "run_scope", "claim", "written", "abandon", "OWNED", "LOCK_NAME", "STAGING_PREFIX"]
 
 #: The files each command owns in its output folder. Files a command owns but did not write this time are
 #: dropped (a stale index.html never stays beside a newer results.json).
@@ -298,6 +298,25 @@ def run_scope():
                     os.rmdir(folder)
                 except OSError:
                     break
+
+
+def abandon():
+    """For a process about to end without unwinding (an interrupted run that hung): drop the uncommitted staging
+    folders and the locks of the folders this run holds, and the empty folders it made. A committed journal stays
+    for the next run to complete."""
+    for entry in list({id(e): e for e in (_RUN or {}).values()}.values()):
+        lock = entry["lock"]
+        if lock is None or lock.fd is None:
+            continue
+        for staging in lock.path.parent.glob(STAGING_PREFIX + "*"):
+            if not (staging / _COMMIT).exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        lock.release()
+        for folder in reversed(entry["created"]):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
 
 
 def written():
