@@ -22,7 +22,9 @@ the next run in that folder, which completes it before anything else. A reader l
 renames can see some files new and others old. The lock and the staging folder are removed at the end of
 every run, interrupted or not; only a killed process (or a rename that the file system refuses half-way,
 reported as exit 2) leaves them, and the next run clears them. The lock keeps a second run from writing the
-same folder at the same time (bad input, exit 2).
+same folder at the same time (bad input, exit 2). Inside :func:`run_scope` (every command of the program) the
+folder is held from :func:`claim`, when ``--out`` is checked, to the end of the run, so the second run fails
+before its work rather than after it; a folder the run created and left empty is removed at the end.
 """
 
 import errno
