@@ -8,6 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import LogFormatter, NullFormatter  # noqa: E402
 
 __all__ = ["example_figures", "scaling_figure", "sweep_figure"]
 
@@ -17,6 +18,15 @@ def _png(fig):
     fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _log_scale(ax, which):
+    """``ax``'s ``which`` ('x' or 'y') axis on a log scale labelled 1e-05, 0.01, 1 at the decades only: matplotlib's
+    default labels (10 to the -5) are typeset with mathtext, a third of the report's drawing time."""
+    getattr(ax, f"set_{which}scale")("log")
+    axis = getattr(ax, f"{which}axis")
+    axis.set_major_formatter(LogFormatter())
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _series(values):
@@ -41,14 +51,14 @@ def _line(title, xlabel, ylabel, series, logy=False, logx=False, x=None, pinned=
                     differences.append((label, xs, np.abs(ys - ps), line.get_color()))
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if logy:
-        ax.set_yscale("log")
+        _log_scale(ax, "y")
     if logx:
-        ax.set_xscale("log")
+        _log_scale(ax, "x")
     if differences:
         twin = ax.twinx()
         for label, xs, diff, color in differences:
             twin.plot(xs, np.where(diff > 0, diff, np.nan), color=color, linestyle=":", label=f"|fresh - pinned| {label}")
-        twin.set_yscale("log")
+        _log_scale(twin, "y")
         twin.set_ylabel("|fresh - pinned|")
         twin.legend(fontsize=7, loc="lower right")
     if len(series) > 1 or pinned:
@@ -90,7 +100,9 @@ def scaling_figure(table, scaling):
             intercept = float(np.mean(ly - slope * lx))
             ax.plot(p, np.exp(intercept + slope * lx), color=line.get_color(),
                     label=f"{method} fit: P^{slope:.2f}")
-    ax.set(xscale="log", yscale="log", xlabel="parameters P", ylabel="median seconds per gradient",
+    _log_scale(ax, "x")
+    _log_scale(ax, "y")
+    ax.set(xlabel="parameters P", ylabel="median seconds per gradient",
            title="finite differences vs chain rule: cost scaling")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
@@ -108,7 +120,7 @@ def sweep_figure(record):
     for j, (ax, (name, h)) in enumerate(zip(axes, histograms.items())):
         edges = np.array(h["edges"])
         ax.stairs(h["counts"], edges, fill=True, alpha=0.6)
-        ax.set_yscale("log")
+        _log_scale(ax, "y")
         ax.set(title=name, xlabel="output")
         if printed is not None:
             ax.axvline(printed[j], color="#b3261e", linewidth=1.5, label="document")
