@@ -266,6 +266,8 @@ def test_ctrl_c_never_waits_for_running_chunks():
         sent.append(time.monotonic())
         os.kill(os.getpid(), signal.SIGINT)
 
+    # a pytest-xdist worker ignores SIGINT (its controller stops it): Ctrl-C is KeyboardInterrupt here, as in a shell
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(2.0, interrupt)
     timer.start()
     try:
@@ -273,6 +275,7 @@ def test_ctrl_c_never_waits_for_running_chunks():
                                                      workers=2)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert sent and partial and len(seeds) == 0
     assert time.monotonic() - sent[0] < 10
 
