@@ -3,7 +3,6 @@ claims; write results.json and the report; JUnit XML and the GitHub step summary
 
 import json
 import os
-import threading
 from pathlib import Path
 
 from backprop_repro.cli import common
@@ -73,14 +72,16 @@ def _judge(args, out, pins_dir):
     progress = common.Progress(len(ids), "check", args.quiet)
     pool = example_pool(min(args.jobs, len(ids)))
     try:
-        ahead = None
+        ahead = warm_up = None
         if pool is not None and not args.no_report:
             from backprop_repro.render.figures_ahead import FiguresAhead
 
-            ahead = FiguresAhead(pool)
-            threading.Thread(target=_warm_up_the_report, daemon=True).start()   # while the examples run
+            # in this thread, while the workers start: an import in a second thread can hang on an import lock that
+            # a Ctrl-C left held (a KeyboardInterrupt raised in importlib's module-lock cleanup)
+            ahead, warm_up = FiguresAhead(pool), _warm_up_the_report
         record = runner.check(ids, pins_dir, progress=progress, strict=args.strict, repeat=args.repeat,
-                              bench=common.bench_section(args.bench), pool=pool, on_example=ahead and ahead.submit)
+                              bench=common.bench_section(args.bench), pool=pool, on_example=ahead and ahead.submit,
+                              while_waiting=warm_up)
         with output_set(out, OWNED["check"]) as staging:
             write_outputs(record, staging, render=not args.no_report, rendered=ahead and ahead.drawn())
     except BaseException:

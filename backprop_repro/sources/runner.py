@@ -272,8 +272,9 @@ def run_and_judge(example_id, module_name):
 # the quiet process pool is shared with `notebook --jobs` (backprop_repro/core/pool.py)
 
 
-def _outcomes(examples, pool):
-    """(example, outcome) as each finishes: in this process without a pool, else in the pool's workers."""
+def _outcomes(examples, pool, while_waiting=None):
+    """(example, outcome) as each finishes: in this process without a pool, else in the pool's workers
+    (``while_waiting()`` is called once they are all submitted)."""
     if pool is None:
         for example in examples:
             yield example, ExampleOutcome.of(run_example(example))
@@ -283,6 +284,8 @@ def _outcomes(examples, pool):
 
     futures = {pool.submit(run_and_judge, e.id, e.module_name): e for e in examples}
     try:
+        if while_waiting:
+            while_waiting()
         for future in as_completed(futures):
             example = futures[future]
             try:
@@ -295,20 +298,22 @@ def _outcomes(examples, pool):
             future.cancel()
 
 
-def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None, pool=None, on_example=None):
+def check(ids, pins_dir, progress=None, strict=False, repeat=1, bench=None, pool=None, on_example=None,
+          while_waiting=None):
     """Run, compare and assemble; returns the record. Bad pins raise BadInput before anything runs.
 
     ``strict`` compares every quantity bitwise (for the environment that made the pins); ``repeat``
     > 1 adds the determinism probe; ``bench`` is a benchmark section (:func:`backprop_repro.sources.bench.load_section`).
     ``pool`` (:func:`backprop_repro.core.pool.example_pool`) runs the examples in parallel; the record is the same bit for bit and
-    in the order of ``ids``. ``on_example(entry, rows)`` is called as each example is judged."""
+    in the order of ``ids``. ``on_example(entry, rows)`` is called as each example is judged; ``while_waiting()``
+    once the pool has them all (work for this process while the workers start)."""
     ids = resolve_ids(ids)
     loaded = load_pins(ids, pins_dir)
     examples = [registry.get(example_id) for example_id in ids]
     judged = {}
     if progress:
         progress(f"running {len(ids)} example{'s' * (len(ids) != 1)}" + (" in parallel" if pool else "") + " ...")
-    for n, (example, outcome) in enumerate(_outcomes(examples, pool), 1):
+    for n, (example, outcome) in enumerate(_outcomes(examples, pool, while_waiting), 1):
         run = ExampleRun(example, outcome.quantities, outcome.warnings, outcome.error, outcome.seconds)
         rows = compare_example(run, loaded[example.id], strict)
         ok, note = _warning_check(run)
