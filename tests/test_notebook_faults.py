@@ -231,6 +231,16 @@ def test_a_python3_kernelspec_on_jupyter_path_does_not_replace_this_python(tmp_p
     assert N.kernel_argv()[0] == sys.executable
 
 
+def test_re_running_a_notebook_leaves_the_users_ipython_history_alone(tmp_path, monkeypatch):
+    """The kernel keeps no IPython history: a re-run's cells are not the user's, and an IPython profile's
+    history.sqlite is theirs (every re-run was written into it)."""
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    path = notebook(tmp_path / "h.ipynb", ("print(6 * 7)", [stdout("42\n")], {}))
+    assert N.check_notebook(path, runs=1, timeout=60)["verdict"] == "reproduced"
+    assert not list((tmp_path / "ipython").rglob("history.sqlite"))
+    assert "--HistoryManager.enabled=False" in N.kernel_argv()
+
+
 def test_a_folder_named_like_a_notebook_and_a_path_listed_twice(tmp_path, capsys, monkeypatch):
     (tmp_path / "data.ipynb").mkdir()
     good = ok_notebook(tmp_path / "good.ipynb")

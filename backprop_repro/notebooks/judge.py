@@ -223,7 +223,8 @@ def kernel_argv():
     """The kernel command (:mod:`.kernel`): this interpreter's ipykernel, never a spec found by name."""
     import sys
 
-    return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    # no IPython history: a re-run's cells are not the user's, and their profile's history.sqlite is theirs
+    return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--HistoryManager.enabled=False"]
 
 
 def execute(nb, path, timeout):
