@@ -54,6 +54,13 @@ RECORD_NAMES = ("results.json", "sweep-*.json", "notebooks.json")
 KINDS = ("rounding", "numeric", "text", "error", "cosmetic", "nondeterministic", "image", "missing", "added")
 FINGERPRINT_FIELDS = ("os", "cpu", "simd", "blas", "python", "numpy")
 
+# commits in order of their depth (ancestors counted by git), then committer date (else the first date a run of
+# them was made), then hash: the order of both views
+_COMMIT_ORDER = """commit_order AS (
+  SELECT r.git_commit, ROW_NUMBER() OVER (ORDER BY c.depth IS NULL, c.depth, COALESCE(c.committed, MIN(r.created)),
+                                          r.git_commit) AS commit_key
+  FROM runs r LEFT JOIN commits c ON c.git_commit = r.git_commit GROUP BY r.git_commit)"""
+
 _SCHEMA = [
     "CREATE TABLE schema_version (version INTEGER NOT NULL, name TEXT NOT NULL)",
     "CREATE TABLE fingerprints (fingerprint TEXT PRIMARY KEY, os TEXT, cpu TEXT, simd TEXT, blas TEXT, python TEXT, "
@@ -68,13 +75,8 @@ _SCHEMA = [
     "PRIMARY KEY (run_id, example, quantity))",
     "CREATE TABLE sweeps (run_id INTEGER NOT NULL REFERENCES runs, example TEXT NOT NULL, entry TEXT NOT NULL, "
     "PRIMARY KEY (run_id, example))",
-    # commits in order of their depth (ancestors counted by git), then committer date (else the first date a run
-    # of them was made), then hash
-    """CREATE VIEW history AS
-WITH commit_order AS (
-  SELECT r.git_commit, ROW_NUMBER() OVER (ORDER BY c.depth IS NULL, c.depth, COALESCE(c.committed, MIN(r.created)),
-                                          r.git_commit) AS commit_key
-  FROM runs r LEFT JOIN commits c ON c.git_commit = r.git_commit GROUP BY r.git_commit),
+    f"""CREATE VIEW history AS
+WITH {_COMMIT_ORDER},
 latest AS (
   SELECT q.example, q.quantity, r.fingerprint, r.git_commit, r.created, q.dtype, q.shape, q.value, q.text, o.commit_key,
          ROW_NUMBER() OVER (PARTITION BY q.example, q.quantity, r.fingerprint, r.git_commit
@@ -88,10 +90,6 @@ FROM latest WHERE k = 1
 WINDOW w AS (PARTITION BY example, quantity, fingerprint ORDER BY commit_key, git_commit)
 ORDER BY example, quantity, fingerprint, commit_key, git_commit""",
 ]
-_COMMIT_ORDER = """commit_order AS (
-  SELECT r.git_commit, ROW_NUMBER() OVER (ORDER BY c.depth IS NULL, c.depth, COALESCE(c.committed, MIN(r.created)),
-                                          r.git_commit) AS commit_key
-  FROM runs r LEFT JOIN commits c ON c.git_commit = r.git_commit GROUP BY r.git_commit)"""
 # version 2: notebook verdicts (also the migration from version 1)
 _SCHEMA_2 = [
     "CREATE TABLE notebooks (run_id INTEGER NOT NULL REFERENCES runs, notebook TEXT NOT NULL, verdict TEXT NOT NULL, "
