@@ -102,6 +102,21 @@ def test_report_takes_a_folder_holding_one_sweep_file(tmp_path, capsys):
             and "What sets the exit code: against the pin (10000 seeds" in html)
 
 
+def test_report_of_a_sweep_folder_takes_the_complete_sweep_beside_a_partial_one(tmp_path, capsys):
+    """An interrupted sweep leaves sweep-ID.partial.json beside the complete sweep-ID.json: the folder's record is
+    still the complete one (two others are still ambiguous)."""
+    folder = tmp_path / "s"
+    assert main(["sweep", "xor_341", "--seeds", "20", "--out", str(folder), "--quiet"]) == 0
+    record = json.loads((folder / "sweep-xor_341.json").read_text())
+    record["sweeps"][0]["partial"] = True
+    (folder / "sweep-xor_341.partial.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    assert main(["report", str(folder), "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    (folder / "sweep-other.json").write_text(json.dumps(record))
+    assert main(["report", str(folder), "--out", str(tmp_path / "r2")]) == 2
+    _one_error_line(capsys.readouterr().err, "with 2 sweep files")
+
+
 def test_drift_without_cpu_says_what_to_pass(capsys):
     """The message was already clear (kept as it was): it names --cpu and, for drift across environments, compare."""
     assert main(["drift", "xor_341"]) == 2

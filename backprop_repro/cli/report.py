@@ -35,7 +35,8 @@ def run(args):
 
 def _results_file(path):
     """A RESULTS argument as a file: a folder stands for the record in it, its results.json (what `check --out DIR`
-    writes), else its one sweep-ID.json (`sweep --out DIR`)."""
+    writes), else its one sweep-ID.json (`sweep --out DIR`; a sweep-ID.partial.json beside it, which an
+    interrupted sweep leaves next to a complete one, does not count)."""
     from pathlib import Path
 
     from backprop_repro.core.errors import BadInput
@@ -45,7 +46,8 @@ def _results_file(path):
         return path
     if (path / "results.json").is_file():
         return path / "results.json"
-    sweeps = sorted(path.glob("sweep-*.json"))
+    found = sorted(path.glob("sweep-*.json"))
+    sweeps = [p for p in found if not p.name.endswith(".partial.json")] or found
     if len(sweeps) == 1:
         return sweeps[0]
     raise BadInput(f"{path}: a folder without results.json" + (f" and with {len(sweeps)} sweep files" if sweeps else "")
