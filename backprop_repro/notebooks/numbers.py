@@ -322,6 +322,29 @@ def float_digits(wrapper="", context=""):
     return {"float16": 4, "float32": 7}.get(kind, 15)
 
 
+def bracketed(text, start):
+    """``(parts, end)`` of the bracketed text whose opening bracket ends just before ``start``: its top-level
+    comma-separated parts (quotes and nested brackets respected) and the index just past its closing bracket;
+    ``end`` is None when it is not closed."""
+    parts, depth, quote, at = [], 1, "", start
+    for k in range(start, len(text)):
+        ch = text[k]
+        if quote:
+            quote = "" if ch == quote and text[k - 1] != "\\" else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return parts + [text[at:k]], k + 1
+        elif ch == "," and depth == 1:
+            parts.append(text[at:k])
+            at = k + 1
+    return parts, None
+
+
 _ARRAY_CALL = re.compile(r"\b(?:\w*[Aa]rray|tensor)\(")
 _ARRAY_DTYPE = re.compile(r",\s*dtype=((?:(?:np|numpy|jnp|torch)\.)?\w+)\)\Z")
 _SERIES_DTYPE = re.compile(r"(?m)^(?:Name: [^\n]*, )?(?:Length: \d+, )?dtype: (\w+)[^\S\n]*$")
@@ -334,19 +357,8 @@ def dtype_spans(text):
     theirs (the word float32 elsewhere in an output says nothing about them)."""
     spans = []
     for m in _ARRAY_CALL.finditer(text):
-        depth, quote, k = 1, "", m.end()
-        while k < len(text) and depth:
-            ch = text[k]
-            if quote:
-                quote = "" if ch == quote and text[k - 1] != "\\" else quote
-            elif ch in "'\"":
-                quote = ch
-            elif ch in "([{":
-                depth += 1
-            elif ch in ")]}":
-                depth -= 1
-            k += 1
-        if depth == 0:
+        _, k = bracketed(text, m.end())
+        if k is not None:
             d = _ARRAY_DTYPE.search(text, m.start(), k)
             if d and float_digits("", d.group(1)) < 15:
                 spans.append((m.start(), k, d.group(1)))

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .numbers import (ALPHA, WARNINGS, clean_text, compare_number_why, count_numbers, digits_at, dtype_spans,
-                      float_digits, read_text, typical)
+from .numbers import (ALPHA, WARNINGS, bracketed, clean_text, compare_number_why, count_numbers, digits_at,
+                      dtype_spans, float_digits, read_text, typical)
 
 TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -425,28 +425,9 @@ def _collection(text):
         m = _COLLECTION_HEAD.match(text, at)
         if not m:
             return None
-        parts, depth, quote, start = [], 1, "", m.end()
-        k = start
-        while k < len(text):
-            ch = text[k]
-            if quote:
-                quote = "" if ch == quote and text[k - 1] != "\\" else quote
-            elif ch in "'\"":
-                quote = ch
-            elif ch in "([{":
-                depth += 1
-            elif ch in ")]}":
-                depth -= 1
-                if depth == 0:
-                    break
-            elif ch == "," and depth == 1:
-                parts.append(text[start:k])
-                start = k + 1
-            k += 1
-        if depth:
+        parts, at = bracketed(text, m.end())
+        if at is None:
             return None
-        parts.append(text[start:k])
-        at = k + 1
         if m.group("word"):
             if text[at:at + 1] != ")":
                 return None
