@@ -88,7 +88,8 @@ class Journal:
 
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            atomic.write_text(self.folder / f"{key}.json", json.dumps({"key": key, "record": record}) + "\n")
+            atomic.write_text(self.folder / f"{key}.json", json.dumps({"key": key, "record": record}) + "\n",
+                              published=False)   # not an output: an interrupt line must not name it
         except (OSError, atomic.WriteFailed, TypeError, ValueError) as exc:   # ValueError: a circular record
             if not self.warned:
                 print(f"warning: {self.folder}: cannot journal results ({exc}); this run cannot be resumed",

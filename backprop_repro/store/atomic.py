@@ -185,9 +185,10 @@ def temp_beside(final, data, label=None, elsewhere="write elsewhere", user_path=
     return tmp
 
 
-def write_bytes(path, data, label=None, append=False, elsewhere="write elsewhere"):
+def write_bytes(path, data, label=None, append=False, elsewhere="write elsewhere", published=True):
     """Replace the file at ``path`` (through its symlinks) with ``data`` atomically; ``append`` keeps its
-    current contents in front. Raises WriteFailed (exit 2) naming ``label`` or ``path``."""
+    current contents in front. Raises WriteFailed (exit 2) naming ``label`` or ``path``. ``published=False``: a
+    working file of the run (a resume journal entry), which the interrupt message does not list as an output."""
     label = label or str(path)
     final = resolve_target(path, label, elsewhere)
     if append:
@@ -206,14 +207,14 @@ def write_bytes(path, data, label=None, append=False, elsewhere="write elsewhere
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if not any(part.startswith(STAGING_PREFIX) for part in Path(path).parts):
+    if published and not any(part.startswith(STAGING_PREFIX) for part in Path(path).parts):
         _WRITTEN.append(label)
     return final
 
 
-def write_text(path, text, label=None, append=False, elsewhere="write elsewhere"):
+def write_text(path, text, label=None, append=False, elsewhere="write elsewhere", published=True):
     """``write_bytes`` of ``text`` as UTF-8 with ``\\n`` line ends."""
-    return write_bytes(path, text.encode("utf-8"), label, append, elsewhere)
+    return write_bytes(path, text.encode("utf-8"), label, append, elsewhere, published)
 
 
 def distinct(outputs):
