@@ -82,8 +82,8 @@ def _html(record):
 
 
 def _runs_had(notebooks):
-    """[(fresh runs, the notebooks that had them)], most runs first: the runs each notebook really had (a crash runs once, a
-    notebook not run none, one whose numbers vary up to --stat-runs)."""
+    """[(fresh runs, the notebooks that had them)], most runs first: the runs each notebook really had (a crash
+    runs once, a notebook not run none, one whose numbers vary up to --stat-runs)."""
     by_runs = {}
     for nb in notebooks:
         by_runs.setdefault(nb["runs"], []).append(nb["path"])

@@ -3,8 +3,9 @@
 The notebook shipped beside this module (``selftest_notebooks/outputs.ipynb``, written for this purpose: stored
 floats, integers, an array, a DataFrame, two displays, an exception, a timing, a NumPy scalar, a figure repr, a
 set and an image, and beside each excuse rule a number it must not swallow: counts after timing words, an Axes
-title, a line after a warning, two sets, a negative zero, a float32 word, a hex after 'at', a log line) is executed once, in a temporary copy, by the same kernel as ``backprop-repro notebook``. Each
-entry of the catalogue then changes one thing in a copy of its *stored* outputs, and that copy is judged against
+title, a line after a warning, two sets, a negative zero, a float32 word, a hex after 'at', a log line) is executed
+once, in a temporary copy, by the same kernel as ``backprop-repro notebook``. Each entry of the catalogue then
+changes one thing in a copy of its *stored* outputs, and that copy is judged against
 the one fresh run by the notebook checker itself (:func:`.judge.check_notebook`, no kernel per change):
 
 - a *mutation* (:data:`MUTATIONS`) must be caught: the notebook fails, with a difference of the expected kind in the
