@@ -169,7 +169,7 @@ MUTATIONS = [
     Change("set-element", "set", "an element of a printed set", "3}", "4}", expect="numeric"),
     Change("digit-in-crlf-text", "floats", "a digit in a text that also has CRLF line ends",
            edit=_both(_crlf, _replace("0.333333", "0.333334")), expect="numeric"),
-    # a real change right beside each excuse rule (a hostile review found these swallowed)
+    # a real change right beside each excuse rule: a rule that grows to swallow its neighbour is caught
     Change("count-after-took", "timing-words", "a count after 'took' with no time unit ('took 12 iterations')",
            "took 12 iterations", "took 99 iterations", expect="numeric"),
     Change("count-after-duration", "timing-words", "a count after 'Duration' ('Duration 5 epochs')",

@@ -196,7 +196,8 @@ def run_sweep(example_id, n_seeds, seed_start=0, chunk=None, iterations=None, pr
 def _train_in_pool(spec, blocks, iterations, workers, bar, results):
     """Train ``blocks`` in ``workers`` processes into ``results`` (chunk index -> (outputs, errors)); on Ctrl-C
     the chunks already finished are kept, the running ones are dropped with their workers (a chunk of 10,000
-    seeds takes seconds: waiting for it made Ctrl-C take 17-44 s), then the interrupt goes on."""
+    seeds takes seconds, and a Ctrl-C should not wait for every running and queued one), then the interrupt goes
+    on."""
     from concurrent.futures import as_completed
 
     from backprop_repro.core.pool import stop_pool
