@@ -141,3 +141,22 @@ def test_a_baseline_that_differs_in_a_second_process_fails_the_selftest(monkeypa
     monkeypatch.setattr(selftest, "_run_copy", run_copy)
     with pytest.raises(RunFailed, match="differs from its own baseline.*xor_341:output"):
         run_selftest(["xor-seed"])
+
+
+def test_a_void_baseline_stops_the_mutants_that_have_not_started(monkeypatch):
+    from backprop_repro.core.errors import RunFailed
+
+    real, mutants = selftest._run_copy, []
+
+    def run_copy(tmp, source, mutation, args):
+        if tmp.name == "sanity":   # at once, and differing
+            return type("Done", (), {"returncode": 0, "stderr": "",
+                                     "stdout": json.dumps({"default": [], "strict": ["xor_341:output"]})})()
+        if mutation is not None:
+            mutants.append(mutation.id)
+        return real(tmp, source, mutation, args)
+
+    monkeypatch.setattr(selftest, "_run_copy", run_copy)
+    with pytest.raises(RunFailed, match="differs from its own baseline"):
+        run_selftest(["xor-seed", "cavar-seed", "332-one-epoch-fewer", "toy-one-epoch-fewer"], workers=2)
+    assert len(mutants) <= 1, mutants   # only one that began beside the check

@@ -317,6 +317,8 @@ def run_selftest(only=None, progress=None, workers=None):
                                 "not deterministic here (see `backprop-repro check --repeat 2`)")
 
         def one(mutation):
+            if checked.done() and checked.exception() is not None:   # the baseline is void: no mutant more
+                raise checked.exception()
             out = _run_copy(tmp / mutation.id, source, mutation, ["--judge", str(baseline), *reach[mutation.id]])
             if out.returncode != 0:   # the mutant crashed the harness: a kill under both gates
                 last = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"
