@@ -90,3 +90,21 @@ def test_pins_update_says_how_to_see_a_new_pin(capsys, changed):
     console.pins_update_summary(SimpleNamespace(observations=observations), "expected_outputs")
     out = capsys.readouterr().out
     assert ("git add -N" in out and "git status" in out and "git diff expected_outputs" in out) == bool(changed)
+
+
+def test_an_environment_note_says_how_the_run_judged_strict_or_not(capsys):
+    from backprop_repro.render import console
+
+    record = {"environment": {"differs_from_pins": {"cpu": {"now": "Intel", "pins": {"AMD": ["xor_341"]}}}}}
+    for strict, said in ((True, "compared bitwise all the same (--strict)"), (False, "judged by the policies")):
+        console._environment_notes({**record, "strict": strict})
+        out = capsys.readouterr().out
+        assert "pins were made under AMD (xor_341)" in out and said in out
+
+
+def test_the_history_console_counts_one_run_in_the_singular():
+    from backprop_repro.render.history import console_lines
+
+    lines = console_lines({"rows": [{}], "changes": {}, "verdict_changes": {}, "notebooks": [{}], "sweeps": []})
+    assert "no quantity's bits changed (1 run of quantities compared)" in lines, lines
+    assert "no notebook's verdict changed (1 run of notebooks compared)" in lines, lines

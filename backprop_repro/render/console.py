@@ -22,16 +22,16 @@ def _short(value):
 
 def _environment_notes(record):
     differs = dict(record["environment"].get("differs_from_pins") or {})
+    judged = "compared bitwise all the same (--strict)" if record.get("strict") else "judged by the policies all the same"
     cpu_path = [(key, differs.pop(key)) for key in ("simd_targets", "blas_core", "settings") if key in differs]
     differs.pop("simd", None)   # the features follow from the CPU line; the targets in use say what matters
     if cpu_path:
         made = "; ".join(f"{key} {_short(entry['now'])} (pins: {' | '.join(entry['pins'])})" for key, entry in cpu_path)
-        print(f"note: the CPU path differs from the pins': {made}; judged by the policies all the same "
+        print(f"note: the CPU path differs from the pins': {made}; {judged} "
               f"(`backprop-repro drift --cpu` measures what that changes)")
     for key, entry in differs.items():
         made = "; ".join(f"{value} ({', '.join(ids)})" for value, ids in entry["pins"].items())
-        print(f"note: running under {key} {entry['now']}, pins were made under {made}; judged by the policies all "
-              f"the same")
+        print(f"note: running under {key} {entry['now']}, pins were made under {made}; {judged}")
 
 
 def _quantity_table(record):

@@ -138,14 +138,16 @@ def console_lines(result):
                  for fp, rows in per_fp.items()]
         lines.append(f"{quantity}: bits changed at " + "; ".join(parts))
     if not result["changes"] and result["rows"]:
-        lines.append(f"no quantity's bits changed ({len(result['rows'])} runs of quantities compared)")
+        runs = len(result["rows"])
+        lines.append(f"no quantity's bits changed ({runs} run{'s' * (runs != 1)} of quantities compared)")
     for notebook, per_fp in result["verdict_changes"].items():
         parts = [", ".join(f"{r['commit'][:10]} ({r['previous_verdict']} -> {r['verdict']}"
                            + (f", {r['differences_by_kind']}" if r["differences_by_kind"] else "") + ")"
                            for r in rows) + f" on {fp}" for fp, rows in per_fp.items()]
         lines.append(f"notebook:{notebook}: verdict changed at " + "; ".join(parts))
     if not result["verdict_changes"] and result["notebooks"]:
-        lines.append(f"no notebook's verdict changed ({len(result['notebooks'])} runs of notebooks compared)")
+        runs = len(result["notebooks"])
+        lines.append(f"no notebook's verdict changed ({runs} run{'s' * (runs != 1)} of notebooks compared)")
     lines += [_sweep_line(g) for g in _sweep_groups(result)]
     if not lines:
         lines.append("the history holds nothing to show")

@@ -138,4 +138,4 @@ def check_values(vals, path, policy=None, regen=False, provenance=None):
         atomic.write_text(path, pins.pin_text(new))
         raise ValuesDiffer(f"{path}: regenerated; review the diff and commit it:\n  " + "\n  ".join(lines))
     raise ValuesDiffer(f"{path}: {len(lines)} of {len(fresh)} value(s) do not hold; if the change is intended run "
-                       f"pytest --repro-regen and review the diff:\n  " + "\n  ".join(lines))
+                       f"pytest --repro-regen (outside pytest: check_values(..., regen=True)) and review the diff:\n  " + "\n  ".join(lines))
