@@ -317,11 +317,12 @@ def test_dask_local_cluster(tmp_path):
     killer = notebook(tmp_path / "killer.ipynb", (
         "import os, signal\nppid = int(open(f'/proc/{os.getppid()}/stat').read().rsplit(')', 1)[1].split()[1])\n"
         "os.kill(ppid, signal.SIGKILL)", None))
-    env = fingerprint()
+    env, environ = fingerprint(), dict(os.environ)
     start = time.monotonic()
     check_all, _ = C.checker(None, jobs=2, dask="local", retries=1)
     records = check_all([ok, killer, digit], OPTIONS, env, None)
     assert time.monotonic() - start < 60
+    assert dict(os.environ) == environ   # the LocalCluster's OMP/MKL/OPENBLAS_NUM_THREADS=1 do not stay here
     assert [r["verdict"] for r in records] == ["reproduced", "crashed", "not-reproduced"]
     assert records[1]["cause"] == C.KILLED_WORKER and "2 time(s)" in records[1]["cause_detail"]
     for r in (records[0], records[2]):

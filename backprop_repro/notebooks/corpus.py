@@ -433,6 +433,13 @@ def _from_task(path, result, environment, retries):
             "stored_outputs": None}
 
 
+def _restore_environ(saved):
+    """This process's environment variables as they were (``saved``)."""
+    for name in set(os.environ) - set(saved):
+        del os.environ[name]
+    os.environ.update(saved)
+
+
 def _dask_client(stack, address, jobs, tree):
     """A Dask client on ``stack``: a LocalCluster of ``jobs`` one-thread worker processes for ``local`` (its
     processes listed into ``tree`` as it closes), else the scheduler at ``address``."""
@@ -441,6 +448,8 @@ def _dask_client(stack, address, jobs, tree):
     from distributed import Client, LocalCluster
 
     if address == "local":
+        # registered first, so it runs last: a LocalCluster sets OMP/MKL/OPENBLAS_NUM_THREADS=1 in this process too
+        stack.callback(_restore_environ, dict(os.environ))
         cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                                    dashboard_address=None, silence_logs=logging.CRITICAL))
         client = stack.enter_context(Client(cluster))
