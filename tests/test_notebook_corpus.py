@@ -168,7 +168,7 @@ def test_a_notebook_that_kills_its_worker_is_crashed_and_the_others_are_not(tmp_
     check_all, _ = C.checker(None, jobs=2, retries=1)
     records = check_all([ok[0], killer, ok[1]], OPTIONS, {}, None)
     assert [r["verdict"] for r in records] == ["reproduced", "crashed", "reproduced"]
-    assert records[1]["cause"] == C.KILLED_WORKER and "2 time(s)" in records[1]["cause_detail"]
+    assert records[1]["cause"] == C.KILLED_WORKER and "2 time(s)" in records[1]["cause_detail"], records[1]
 
 
 # --- journal and --resume ---------------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ def test_dask_local_cluster(tmp_path):
     assert time.monotonic() - start < 60
     assert dict(os.environ) == environ   # the LocalCluster's OMP/MKL/OPENBLAS_NUM_THREADS=1 do not stay here
     assert [r["verdict"] for r in records] == ["reproduced", "crashed", "not-reproduced"]
-    assert records[1]["cause"] == C.KILLED_WORKER and "2 time(s)" in records[1]["cause_detail"]
+    assert records[1]["cause"] == C.KILLED_WORKER and "2 time(s)" in records[1]["cause_detail"], records[1]
     for r in (records[0], records[2]):
         assert r["worker"]["environment"]["numpy"] == env["numpy"] and r["worker"]["differs"] == []
         assert r["worker"]["address"].startswith("tcp://")
