@@ -246,9 +246,16 @@ def test_ctrl_c_in_a_pool_sweep_stops_at_once_and_keeps_the_finished_chunks(monk
             pass
 
     monkeypatch.setattr(tqdm, "tqdm", Bar)
-    outputs, _, seeds, partial = sweep.run_sweep("xor_341", 1000, chunk=50, iterations=20, progress=True, workers=2)
-    assert partial and 50 <= len(seeds) < 1000 and len(seeds) % 50 == 0
-    assert np.array_equal(outputs, full[:len(seeds)]) and np.array_equal(seeds, np.arange(len(seeds)))
+    kept = []
+    for _ in range(3):   # chunk 0 may still run when two others have finished (a loaded machine): nothing kept then
+        outputs, _, seeds, partial = sweep.run_sweep("xor_341", 1000, chunk=50, iterations=20, progress=True,
+                                                     workers=2)
+        assert partial and len(seeds) < 1000 and len(seeds) % 50 == 0
+        assert np.array_equal(outputs, full[:len(seeds)]) and np.array_equal(seeds, np.arange(len(seeds)))
+        kept.append(len(seeds))
+        if len(seeds):
+            break
+    assert max(kept) >= 50, kept   # the finished prefix is kept
 
 
 def test_ctrl_c_never_waits_for_running_chunks():
