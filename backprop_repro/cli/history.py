@@ -68,13 +68,14 @@ def _db_to_write(args):
     import stat
 
     from backprop_repro.core.errors import BadInput
+    from backprop_repro.store import atomic
 
     db = _db(args)
     try:
         st = os.stat(db)
     except OSError:
         return db      # absent (made by the add), or unreadable: connect says why
-    if stat.S_ISREG(st.st_mode) and not (st.st_mode & 0o222 and os.access(db, os.W_OK)):
+    if stat.S_ISREG(st.st_mode) and atomic.read_only_file(db, st):
         raise BadInput(f"--db {db}: the file is read-only; make it writable (chmod u+w) or pass another --db")
     return db
 

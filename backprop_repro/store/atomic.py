@@ -19,7 +19,7 @@ from pathlib import Path
 
 from backprop_repro.core.errors import BadInput
 
-__all__ = ["write_text", "write_bytes", "resolve_target", "distinct", "temp_beside", "temp_name", "kept_mode",
+__all__ = ["write_text", "write_bytes", "resolve_target", "read_only_file", "distinct", "temp_beside", "temp_name", "kept_mode",
            "apply_mode", "WriteFailed"]
 
 MOUNTINFO = "/proc/self/mountinfo"
@@ -104,11 +104,16 @@ def resolve_target(path, label=None, elsewhere="write elsewhere"):
     if not os.access(final.parent, os.W_OK | os.X_OK):   # the temporary file and the rename need the folder
         raise WriteFailed(path, label, f"its folder {final.parent} is read-only{link}",
                           f"make it writable or {elsewhere}", errno.EACCES)
-    # os.access says yes to root for any file; a file without a write bit is read-only for root too (its owner
-    # meant it so): refused rather than silently replaced
-    if st is not None and not (os.access(final, os.W_OK) and st.st_mode & 0o222):
+    if st is not None and read_only_file(final, st):
         raise WriteFailed(path, label, f"the file is read-only{link}", f"make it writable (chmod u+w) or {elsewhere}")
     return final
+
+
+def read_only_file(path, st):
+    """Whether the file at ``path`` (``os.stat`` result ``st``) is read-only: os.access says yes to root for any
+    file, but a file without a write bit is read-only for root too (its owner meant it so), refused rather than
+    silently replaced."""
+    return not (os.access(path, os.W_OK) and st.st_mode & 0o222)
 
 
 def _mount_point(final):
