@@ -137,14 +137,23 @@ def numpy_cpu_info():
     return info
 
 
-def _user_off(info, environ):
-    """(variable, the dispatch targets this CPU has that the caller's NumPy variable turns off)."""
+def _user_npy_request(environ):
+    """(variable, the names it lists, in order and without repeats) of the caller's NPY_DISABLE_CPU_FEATURES or
+    NPY_ENABLE_CPU_FEATURES, or (None, []); both set is bad input, as NumPy refuses it."""
     disable = (environ.get("NPY_DISABLE_CPU_FEATURES") or "").strip()
     enable = (environ.get("NPY_ENABLE_CPU_FEATURES") or "").strip()
     if disable and enable:
         raise BadInput("drift --cpu: NPY_DISABLE_CPU_FEATURES and NPY_ENABLE_CPU_FEATURES are both set, which "
                        "NumPy refuses; unset one of them")
-    names = set((disable or enable).replace(",", " ").split())
+    var = "NPY_DISABLE_CPU_FEATURES" if disable else "NPY_ENABLE_CPU_FEATURES" if enable else None
+    return var, list(dict.fromkeys((disable or enable).replace(",", " ").split()))
+
+
+def _user_off(info, environ):
+    """(variable, the dispatch targets this CPU has that the caller's NumPy variable turns off)."""
+    var, listed = _user_npy_request(environ)
+    disable, enable = var == "NPY_DISABLE_CPU_FEATURES", var == "NPY_ENABLE_CPU_FEATURES"
+    names = set(listed)
     baseline = sorted(names & set(info["baseline"]))
     if disable and baseline:
         raise BadInput(f"drift --cpu: NPY_DISABLE_CPU_FEATURES names {' '.join(baseline)}, part of NumPy's baseline "
@@ -156,9 +165,9 @@ def _user_off(info, environ):
         raise BadInput(f"drift --cpu: NPY_ENABLE_CPU_FEATURES names {' '.join(lacking)}, which this CPU lacks, and "
                        f"NumPy refuses to import then; name only targets this CPU has ({' '.join(have)})")
     if disable:
-        return "NPY_DISABLE_CPU_FEATURES", [t for t in have if t in names]
+        return var, [t for t in have if t in names]
     if enable:
-        return "NPY_ENABLE_CPU_FEATURES", [t for t in have if t not in names]
+        return var, [t for t in have if t not in names]
     return None, []
 
 
@@ -168,12 +177,9 @@ def ignored_note(info, environ=None):
     hides by default, for a name that is not one of its dispatch targets (a misspelling, or a plain feature such
     as AVX512F where NumPy 2.4 dispatches X86_V4), and says nothing at all when asked to disable a target this
     CPU lacks; so a run would silently measure something other than what was asked."""
-    environ = os.environ if environ is None else environ
-    var = next((v for v in ("NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES") if (environ.get(v) or "").strip()),
-               None)
+    var, names = _user_npy_request(os.environ if environ is None else environ)
     if var is None:
         return None
-    names = list(dict.fromkeys(environ[var].replace(",", " ").split()))
     unknown = [n for n in names if n not in info["dispatch"] and n not in info["baseline"]]
     lacking = [n for n in names if n in info["dispatch"] and not info["features"].get(n)]
     parts = []
