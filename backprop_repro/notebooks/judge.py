@@ -462,12 +462,13 @@ def run_notebooks(paths, runs=2, timeout=60, cosmetic=(), strict_digits=False, i
     with _sigterm_interrupts():
         if check_all is not None:
             records = check_all(notebooks, options, environment, progress)
-        for n, path in enumerate(notebooks if check_all is None else [], 1):
-            if progress:
-                progress(f"[{n}/{len(notebooks)}] {path}")
-            records.append(check_notebook(path, runs, timeout, cosmetic, strict_digits, images, stat_runs))
-            if progress:
-                progress(f"      {path}: {records[-1]['verdict']}", advance=True)
+        else:
+            for n, path in enumerate(notebooks, 1):
+                if progress:
+                    progress(f"[{n}/{len(notebooks)}] {path}")
+                records.append(check_notebook(path, runs, timeout, cosmetic, strict_digits, images, stat_runs))
+                if progress:
+                    progress(f"      {path}: {records[-1]['verdict']}", advance=True)
     return {"schema_version": 1, "environment": environment, "strict_digits": strict_digits, "runs": runs,
             "stat_runs": stat_runs, "kernel": {"argv": kernel_argv()[:3], "language": "python"}, "skipped": notes,
             "summary": summary(records, notes, time.perf_counter() - wall), "notebooks": records,
