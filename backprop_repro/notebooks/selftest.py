@@ -305,15 +305,15 @@ def _row(change, record, index):
             "caught_by": (match or other or [{"explanation": ""}])[0]["explanation"][:300]}
 
 
-def run_notebook_selftest(only=None, progress=None, notebook=None):
-    """(rows of the mutations, rows of the equivalences, seconds of the fresh run, seconds judging): ``notebook``
-    (default :data:`NOTEBOOK`) executed once in a temporary copy, each change judged against that one run."""
+def run_notebook_selftest(only=None, progress=None):
+    """(rows of the mutations, rows of the equivalences, seconds of the fresh run, seconds judging): :data:`NOTEBOOK`
+    (the catalogue names its cells) executed once in a temporary copy, each change judged against that one run."""
     import shutil
 
     from .judge import _sigterm_interrupts, execute, load_notebook
 
     mutations, equivalences = catalogue(only)
-    source = Path(notebook or NOTEBOOK)
+    source = NOTEBOOK
     with tempfile.TemporaryDirectory(prefix="backprop-nb-selftest-") as tmp:
         folder = Path(tmp)
         copied = folder / source.name
