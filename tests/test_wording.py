@@ -92,6 +92,18 @@ def test_pins_update_says_how_to_see_a_new_pin(capsys, changed):
     assert ("git add -N" in out and "git status" in out and "git diff expected_outputs" in out) == bool(changed)
 
 
+def test_pins_update_outside_a_git_repository_does_not_send_the_user_to_git(capsys, tmp_path):
+    from backprop_repro.render import console
+
+    record = SimpleNamespace(observations=[SimpleNamespace(subject="toy_backprop", status="fail")])
+    console.pins_update_summary(record, tmp_path / "pins")
+    out = capsys.readouterr().out
+    assert "toy_backprop" in out and "not in a git repository" in out and "git diff" not in out
+    (tmp_path / ".git").mkdir()                      # the same folder inside a repository: git is the way to review
+    console.pins_update_summary(record, tmp_path / "pins")
+    assert f"git diff {tmp_path / 'pins'}" in capsys.readouterr().out
+
+
 def test_an_environment_note_says_how_the_run_judged_strict_or_not(capsys):
     from backprop_repro.render import console
 
