@@ -40,6 +40,14 @@ def _unchanged(out, before, but_ours=False):
             if not (but_ours and p.name.startswith(".backprop-repro"))} == before
 
 
+def _differences(out, before):
+    """How ``out`` differs from the files ``before``: names extra, missing and changed (empty when unchanged)."""
+    now = {p.name: p.read_bytes() if p.is_file() else None for p in out.iterdir()}
+    found = {"extra": sorted(set(now) - set(before)), "missing": sorted(set(before) - set(now)),
+             "changed": sorted(n for n in set(now) & set(before) if now[n] != before[n])}
+    return {kind: names for kind, names in found.items() if names}
+
+
 def _leftovers(out):
     """Lock, staging and temporary files of ours in ``out`` or beside it (the old layout's too)."""
     return ([p.name for p in out.iterdir() if p.name.startswith(".backprop-repro") or p.name.endswith(".tmp")]
@@ -187,10 +195,78 @@ def test_ctrl_c_at_any_point_of_check_leaves_a_whole_folder(previous, delay):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode in (0, 130), err
     assert "Traceback" not in err
-    assert _same_run(out)                     # the old set or the new one, never a mix
-    if proc.returncode == 130:
-        assert _unchanged(out, before)
-    assert not _leftovers(out)
+    differences = _differences(out, before)
+    assert _same_run(out), (differences, err)     # the old set or the new one, never a mix
+    if proc.returncode == 130 and f"published --out {out} (complete, new)" in err:
+        # interrupted after the publication (printing the summary): the line says so, the set is whole and new
+        assert err.count("\n") == 1 and set(differences) == {"changed"}, (differences, err)
+    elif proc.returncode == 130:   # in start-up, in the run, or ended by the watchdog: one line, nothing new
+        assert err.count("\n") == 1 and "published" not in err and not differences, (differences, err)
+    assert not _leftovers(out), (_leftovers(out), err)
+
+
+INTERRUPTED_LINE = "backprop-repro: interrupted; pins and output folders keep their previous complete contents\n"
+# A real Ctrl-C whose KeyboardInterrupt is raised in a __del__ (as in importlib's module-lock weakref callback,
+# which runs at every import of start-up): unraisable, so the run goes on (program mode: the real handlers)
+_SWALLOWED = ("import os, signal, sys\nsys.argv[0] = 'backprop-repro'\n"
+              "from backprop_repro.cli.program import main\nfrom backprop_repro.sources import runner\n"
+              "class Swallowed:\n    def __del__(self):\n        os.kill(os.getpid(), signal.SIGINT)\n"
+              "real = runner.check\n"
+              "def check(*args, **kwargs):\n    Swallowed()\n    return real(*args, **kwargs)\n"
+              "runner.check = check\n"
+              "sys.exit(main(['check', 'feed_forward', '--jobs', '1', '--out', sys.argv[1], '--quiet']))\n")
+
+
+def test_a_ctrl_c_a_library_swallowed_still_keeps_the_previous_set(previous):
+    """The flaky exit-130 run that had replaced the folder: the interrupt was swallowed, the run went on and
+    published, then reported 130. Now it ends at the next step with the previous set and the usual line."""
+    out, before = previous
+    done = subprocess.run([sys.executable, "-c", _SWALLOWED, str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == INTERRUPTED_LINE and "PASS" not in done.stdout   # stopped before the verdict
+    assert not _differences(out, before) and not _leftovers(out)
+
+
+def test_a_swallowed_ctrl_c_during_the_report_publishes_nothing(previous, monkeypatch):
+    """The last moment: a Ctrl-C swallowed after the last example (while the report is written) still keeps the
+    previous set: the publication checks before its journal makes the new set the published one."""
+    from backprop_repro.cli import program
+
+    out, before = previous
+    noted, real = program._INTERRUPTS, report.write_report
+
+    def swallowed(*args, **kwargs):
+        noted.append(signal.SIGINT)   # what the program's handler notes before its raise, which is lost here
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report, "write_report", swallowed)
+    try:
+        assert main(["check", "feed_forward", "--out", str(out), "--quiet"]) == 130
+    finally:
+        noted.clear()
+    assert not _differences(out, before) and not _leftovers(out), _differences(out, before)
+
+
+def test_after_a_swallowed_ctrl_c_only_a_set_kept_on_purpose_is_published(tmp_path, monkeypatch):
+    """A command that caught the interrupt itself to keep its partial work (a sweep) publishes it under its own
+    name; any other output set, and any other published file, is refused; a working file is still written."""
+    monkeypatch.setattr(atomic, "INTERRUPTS", [signal.SIGINT])
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        with output_set(out, ("a.txt",)) as staging:
+            (staging / "a.txt").write_text("new")
+    with output_set(out, ("a.partial.txt",), after_interrupt=True) as staging:
+        (staging / "a.partial.txt").write_text("partial")
+    assert sorted(p.name for p in out.iterdir()) == ["a.partial.txt"]
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_text(tmp_path / "junit.xml", "<testsuite/>")
+    atomic.write_text(tmp_path / "entry.json", "{}", published=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.json", "out"]
+    monkeypatch.setattr(atomic, "INTERRUPTS", [])    # the same writes without an interrupt go through
+    with output_set(out, ("a.txt",)) as staging:
+        (staging / "a.txt").write_text("new")
+    assert (out / "a.txt").read_text() == "new"
 
 
 @pytest.mark.slow

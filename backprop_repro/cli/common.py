@@ -119,6 +119,9 @@ class Progress:
             self.bar = tqdm(total=total, desc=desc, unit="step", leave=False, file=sys.stderr)
 
     def __call__(self, message, advance=False):
+        from backprop_repro.store.atomic import stop_if_interrupted
+
+        stop_if_interrupted()   # a Ctrl-C that a library swallowed ends the run at the next step, not at its end
         if self.quiet:
             return
         if self.bar is not None:

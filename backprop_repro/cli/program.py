@@ -157,7 +157,8 @@ def main(argv=None):
 #: Ctrl-C inside a C extension's init turns into) and leave the import system locked: seen once as a `check`
 #: hung for ever in an import after a Ctrl-C near its end, while a thread warmed up the report.
 INTERRUPT_GRACE = 30.0   # above the 10 s a notebook worker gets to stop its kernel
-_INTERRUPTS = []   # the Ctrl-Cs this run received (program mode)
+# the Ctrl-Cs this run received (program mode); atomic's own list: after one, nothing is published
+from backprop_repro.store.atomic import INTERRUPTS as _INTERRUPTS  # noqa: E402
 
 
 def _on_interrupt(signum, frame):

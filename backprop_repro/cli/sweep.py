@@ -41,7 +41,8 @@ def run(args):
     console.sweep_summary(args.id, stats, n_seeds, sweep.rerun_command(args.id, stats))
     record = sweep.judge(args.id, stats, outputs, pin, pins_dir, args.update_pin, fingerprint())
     name = sweep.output_name(out, args.id, stats["partial"])
-    with output_set(out, (name,)) as staging:
+    # a caught Ctrl-C keeps the finished seeds, under the partial name only (never the complete one)
+    with output_set(out, (name,), after_interrupt=stats["partial"]) as staging:
         atomic.write_text(staging / name, json.dumps(record.as_dict(), indent=1, allow_nan=False) + "\n")
     print(f"  {record['sweeps'][0]['note']}")
     print(f"wrote {out / name} (render it with `backprop-repro report {out / name}`)")

@@ -35,6 +35,21 @@ def written():
 
 def forget_written():
     _WRITTEN.clear()
+
+
+#: The Ctrl-Cs this process received (the program's SIGINT handler appends to it). A library can swallow the
+#: KeyboardInterrupt (in a weakref callback or a ``__del__`` it is unraisable; an optional import's ``except
+#: ImportError`` catches what a C extension's init turns it into) and the run goes on: after one, no output is
+#: published (see :func:`stop_if_interrupted`), so an interrupt keeps the previous files whatever caught it.
+INTERRUPTS = []
+
+
+def stop_if_interrupted():
+    """Raise KeyboardInterrupt if this process received a Ctrl-C that did not end the run (it was swallowed)."""
+    if INTERRUPTS:
+        raise KeyboardInterrupt
+
+
 _SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
           (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
@@ -193,8 +208,12 @@ def temp_beside(final, data, label=None, elsewhere="write elsewhere", user_path=
 def write_bytes(path, data, label=None, append=False, elsewhere="write elsewhere", published=True):
     """Replace the file at ``path`` (through its symlinks) with ``data`` atomically; ``append`` keeps its
     current contents in front. Raises WriteFailed (exit 2) naming ``label`` or ``path``. ``published=False``: a
-    working file of the run (a resume journal entry), which the interrupt message does not list as an output."""
+    working file of the run (a resume journal entry), which the interrupt message does not list as an output.
+    After a swallowed Ctrl-C a published file is not written: KeyboardInterrupt."""
     label = label or str(path)
+    staged = any(part.startswith(STAGING_PREFIX) for part in Path(path).parts)
+    if published and not staged:
+        stop_if_interrupted()
     final = resolve_target(path, label, elsewhere)
     if append:
         try:
@@ -212,7 +231,7 @@ def write_bytes(path, data, label=None, append=False, elsewhere="write elsewhere
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if published and not any(part.startswith(STAGING_PREFIX) for part in Path(path).parts):
+    if published and not staged:
         _WRITTEN.append(label)
     return final
 

@@ -16,10 +16,11 @@ a mount point and a folder with dangling links work. A replaced file that had ot
 the other names keep the previous contents (as with any atomic save).
 
 All or nothing, as far as a file system allows: a failure or interruption before the journal is written
-leaves every file as it was; once it is written, an interruption completes the renames in the same process
-before the interrupt goes on (exit 130, the new set in place), and a killed process leaves the journal for
-the next run in that folder, which completes it before anything else. A reader looking during those few
-renames can see some files new and others old. The lock and the staging folder are removed at the end of
+leaves every file as it was (so does a Ctrl-C that a library swallowed, the run going on: no set is
+published after one, see :func:`backprop_repro.store.atomic.stop_if_interrupted`); once it is written, an
+interruption completes the renames in the same process before the interrupt goes on (exit 130, the new set in
+place), and a killed process leaves the journal for the next run in that folder, which completes it before
+anything else. A reader looking during those few renames can see some files new and others old. The lock and the staging folder are removed at the end of
 every run, interrupted or not; only a killed process (or a rename that the file system refuses half-way,
 reported as exit 2) leaves them, and the next run clears them. The lock keeps a second run from writing the
 same folder at the same time (bad input, exit 2). Inside :func:`run_scope` (every command of the program) the
@@ -227,7 +228,7 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
-def _publish(out, staging, owned, option):
+def _publish(out, staging, owned, option, after_interrupt=False):
     """Check every file of the set, write the journal, then apply it (see the module docstring)."""
     label = f"{option} {out}"
     elsewhere = f"pass another {option}"
@@ -263,6 +264,8 @@ def _publish(out, staging, owned, option):
             Path(tmp).unlink(missing_ok=True)
         raise
     renames.sort(key=lambda entry: -entry[0])   # the record (first owned name) lands last
+    if not after_interrupt:   # the last moment: a Ctrl-C that a library swallowed still keeps the previous set
+        atomic.stop_if_interrupted()
     atomic.write_text(staging / _COMMIT, json.dumps({"rename": [[tmp, final] for _, tmp, final in renames],
                                                      "remove": removals}))
     _WRITTEN.append(label)   # committed: from here on the new set is what an interrupt leaves
@@ -380,7 +383,10 @@ def _held(out):
 
 
 @contextmanager
-def output_set(out, owned, option="--out"):
+def output_set(out, owned, option="--out", after_interrupt=False):
+    """See the module docstring. After a Ctrl-C this process received but did not end on (a library swallowed
+    it), nothing is published (KeyboardInterrupt) unless ``after_interrupt``: a command that caught the interrupt
+    itself to keep its partial work under its own name (a sweep's .partial.json)."""
     out = claim(out, option, lock=False)
     label = f"{option} {out}"
     lock = _Lock(out)
@@ -393,6 +399,8 @@ def output_set(out, owned, option="--out"):
             raise _bad_write(out, exc, option) from None
     staging = None
     try:
+        if not after_interrupt:
+            atomic.stop_if_interrupted()
         for stale in out.glob(STAGING_PREFIX + "*"):   # left by a killed run: complete or drop it first
             if stale.is_dir() and not stale.is_symlink():
                 _recover(stale)
@@ -417,7 +425,7 @@ def output_set(out, owned, option="--out"):
                 raise _bad_write(out, exc, option) from None
             raise
         try:
-            _publish(out, staging, owned, option)
+            _publish(out, staging, owned, option, after_interrupt)
         except OSError as exc:
             raise _bad_write(out, exc, option) from None
     finally:
