@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from backprop_repro.store import atomic
+from backprop_repro.store import atomic, outputs
 from backprop_repro.render import report
 from backprop_repro.cli.commands import main
 from backprop_repro.store.outputs import LOCK_NAME, output_set
@@ -134,6 +134,27 @@ def test_the_lock_file_is_removed_and_never_admits_two_holders(tmp_path, monkeyp
     assert not _Lock(tmp_path).acquire()
     taker.release()
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("made", [".backprop-repro.lock", ".x.txt."])
+def test_a_ctrl_c_as_a_file_is_opened_leaves_no_file(tmp_path, monkeypatch, made):
+    """The interrupt handler runs as os.open returns, before the descriptor is stored: the lock file (or a
+    temporary file beside an output) the call made is removed all the same."""
+    real, interrupts = os.open, [KeyboardInterrupt]
+
+    def opened_then_interrupted(path, *args, **kwargs):
+        fd = real(path, *args, **kwargs)
+        if os.path.basename(path).startswith(made) and interrupts:
+            raise interrupts.pop()
+        return fd
+
+    monkeypatch.setattr(os, "open", opened_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with outputs.run_scope():
+            outputs.claim(tmp_path / "out")
+            atomic.write_text(tmp_path / "x.txt", "new")
+    monkeypatch.setattr(os, "open", real)
+    assert not list(tmp_path.iterdir())   # nor the folder the run made (empty again)
 
 
 def test_without_flock_exclusive_creation_is_the_lock(tmp_path, monkeypatch):

@@ -187,6 +187,9 @@ def temp_beside(final, data, label=None, elsewhere="write elsewhere", user_path=
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     except OSError as exc:
         raise _failed(user_path, label or str(user_path), elsewhere, exc) from None
+    except BaseException:   # Ctrl-C as os.open returned, before its descriptor was kept: the file is ours
+        tmp.unlink(missing_ok=True)
+        raise
     try:
         try:
             apply_mode(tmp, mode, owner)

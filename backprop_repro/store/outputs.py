@@ -101,6 +101,11 @@ class _Lock:
                 self.release()
             elif self._opened is not None:
                 self._drop_unheld(self._opened)
+            else:   # the interrupt ran as os.open returned, before its descriptor was kept: the file may be ours
+                try:
+                    self._drop_unheld(os.open(self.path, os.O_RDWR))
+                except OSError:
+                    pass
             raise
 
     def _drop_unheld(self, fd):
