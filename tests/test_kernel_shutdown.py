@@ -66,3 +66,49 @@ def test_a_kernel_whose_cell_timed_out_is_killed_at_once(tmp_path, signals_sent)
     assert crash["cause"] == "timeout" and crash["cell"] == 1
     assert _gone(int(nb.cells[0].outputs[0]["text"]))
     assert signals_sent[:1] == ["SIGKILL"], signals_sent    # no SIGINT, no shutdown request waited for
+
+
+def test_exit_work_that_takes_a_second_is_not_cut_short(tmp_path, signals_sent):
+    # a notebook's atexit work (a checkpoint saved, a log closed) writes into the user's folder: a 0.5 s grace left
+    # such a file missing where jupyter_client's 2.5 s let it be written
+    nb = _notebook("import atexit, time\n"
+                   "def save():\n    time.sleep(1.0)\n    open('saved.txt', 'w').write('done')\n"
+                   "atexit.register(save)")
+    crash, _ = kernel.run(nb, tmp_path / "nb.ipynb", 60)
+    assert crash is None
+    assert (tmp_path / "saved.txt").read_text() == "done"
+    assert signals_sent == [], signals_sent
+
+
+WIDENED_EXIT_RACE = """\
+def widen():   # closures: the kernel's exit clears this namespace before the race
+    import sys, threading, time
+    from ipykernel.iostream import OutStream
+    pub, flush = sys.stdout.pub_thread, OutStream.flush
+    stop = pub.io_loop.stop
+    def lingering_stop():       # the IOPub thread stays alive 0.5 s after its loop stopped
+        stop()
+        time.sleep(0.5)
+    def late(self):             # the control thread's flush comes in that moment
+        if threading.current_thread().name == 'Control':
+            for _ in range(200):
+                if pub._stopped:
+                    time.sleep(0.1)
+                    break
+                time.sleep(0.01)
+        return flush(self)
+    pub.io_loop.stop, OutStream.flush = lingering_stop, late
+widen()
+"""
+
+
+def test_ipykernel_does_not_hang_in_its_exit(tmp_path, signals_sent):
+    # ipykernel 7's control thread flushes stdout after the shutdown request; when the IOPub thread's loop has just
+    # stopped but the thread is still alive, the flush waits 10 s for it until the kernel is terminated (1 exit in 3 to
+    # 12 here). The first cell widens that window so that it is hit every time
+    nb = _notebook(WIDENED_EXIT_RACE, "print(1)")
+    start = time.monotonic()
+    crash, _ = kernel.run(nb, tmp_path / "nb.ipynb", 60)
+    assert crash is None
+    assert signals_sent == [], signals_sent
+    assert time.monotonic() - start < 2.4      # its exit is not the 2.5 s until the SIGTERM
