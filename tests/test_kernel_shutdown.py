@@ -2,8 +2,11 @@
 with no SIGINT first, and terminated if its exit hangs; a kernel whose run did not finish is killed at once. The
 signals are read where jupyter_client sends them (its local provisioner), on real kernels."""
 
+import _thread
+import os
 import signal
 import sys
+import threading
 import time
 
 import nbformat
@@ -112,3 +115,45 @@ def test_ipykernel_does_not_hang_in_its_exit(tmp_path, signals_sent):
     assert crash is None
     assert signals_sent == [], signals_sent
     assert time.monotonic() - start < 2.4      # its exit is not the 2.5 s until the SIGTERM
+
+
+def _assert_gone_else_kill(pid):
+    time.sleep(0.2)
+    gone = _gone(pid)
+    if not gone:
+        os.kill(pid, signal.SIGKILL)    # no stray process after a failed test
+    assert gone
+
+
+CHILD = "import subprocess\nchild = subprocess.Popen(['sleep', '600'])\nprint(child.pid, flush=True)"
+
+
+def test_a_child_of_a_kernel_that_died_does_not_outlive_it(tmp_path):
+    nb = _notebook(CHILD, "import os\nos._exit(1)")
+    crash, _ = kernel.run(nb, tmp_path / "nb.ipynb", 60)
+    assert crash["cause"] == "error" and crash["cell"] == 1
+    _assert_gone_else_kill(int(nb.cells[0].outputs[0]["text"]))
+
+
+def test_a_child_of_a_kernel_stopped_by_ctrl_c_does_not_outlive_it(tmp_path):
+    nb = _notebook(CHILD, "import time\ntime.sleep(600)")
+    timer = threading.Timer(3, _thread.interrupt_main)    # Ctrl-C while the second cell runs
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            kernel.run(nb, tmp_path / "nb.ipynb", 60)
+    finally:
+        timer.cancel()
+    _assert_gone_else_kill(int(nb.cells[0].outputs[0]["text"]))
+
+
+def test_a_child_that_ignores_sigterm_does_not_outlive_a_kernel_that_finished(tmp_path):
+    # ipykernel's exit sends its children SIGTERM for 14 s before SIGKILL; the kernel is terminated long before
+    nb = _notebook("import subprocess, sys, time\n"
+                   "child = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+                   "signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); time.sleep(600)'], "
+                   "stdout=subprocess.PIPE)\n"
+                   "child.stdout.readline()\nprint(child.pid)")
+    crash, _ = kernel.run(nb, tmp_path / "nb.ipynb", 60)
+    assert crash is None
+    _assert_gone_else_kill(int(nb.cells[0].outputs[0]["text"]))

@@ -3,7 +3,9 @@
 when the run times out, the kernel dies, or Ctrl-C / SIGTERM (as KeyboardInterrupt) stops it."""
 
 import contextlib
+import os
 import queue
+import signal
 import subprocess
 import sys
 import time
@@ -122,20 +124,34 @@ class CappedClient(NotebookClient):
 
 
 def _kill(client, km):
-    """Stop the kernel of an interrupted run now (its process and connection files); never raises."""
+    """Stop the kernel of an interrupted run now (its process, the processes its cells started in its process group,
+    and its connection files); never raises."""
+    provisioner = getattr(km, "provisioner", None)
     try:
-        process = getattr(getattr(km, "provisioner", None), "process", None)
+        process = getattr(provisioner, "process", None)
         if process is not None and process.poll() is None:
             process.kill()
             process.wait(5)
     except Exception:   # noqa: BLE001 - already gone
         pass
+    _kill_group(km)
     for cleanup in (lambda: client.kc is not None and client.kc.stop_channels(), km.cleanup_connection_file,
                     km.cleanup_ipc_files):
         try:
             cleanup()
         except Exception:   # noqa: BLE001 - already gone
             pass
+
+
+def _kill_group(km):
+    """Kill what is left of the kernel's process group (the kernel leads its own, in a new session): a child a cell
+    started outlives a kernel that died or was killed, and one that ignores SIGTERM outlives ipykernel's exit."""
+    try:
+        pgid = getattr(getattr(km, "provisioner", None), "pgid", None)
+        if pgid and hasattr(os, "killpg"):
+            os.killpg(pgid, signal.SIGKILL)
+    except Exception:   # noqa: BLE001 - the group is empty
+        pass
 
 
 def run(work, path, timeout):
@@ -163,6 +179,7 @@ def run(work, path, timeout):
     finally:
         if km.has_kernel:       # a timeout or a dead kernel: nothing may outlive the run
             _kill(client, km)
+        _kill_group(km)
     work.metadata["backprop_repro_capped"] = dict(client.capped)
     work.metadata["backprop_repro_cap"] = OUTPUT_CAP
     return crash, time.perf_counter() - start
