@@ -157,3 +157,11 @@ def test_a_child_that_ignores_sigterm_does_not_outlive_a_kernel_that_finished(tm
     crash, _ = kernel.run(nb, tmp_path / "nb.ipynb", 60)
     assert crash is None
     _assert_gone_else_kill(int(nb.cells[0].outputs[0]["text"]))
+
+
+def test_the_group_killed_is_never_the_tools_own(monkeypatch):
+    killed = []
+    monkeypatch.setattr(kernel.os, "killpg", lambda pgid, sig: killed.append(pgid))
+    for pgid in (os.getpgrp(), 4_000_000):
+        kernel._kill_group(type("KM", (), {"provisioner": type("P", (), {"pgid": pgid})()})())
+    assert killed == [4_000_000]

@@ -148,7 +148,7 @@ def _kill_group(km):
     started outlives a kernel that died or was killed, and one that ignores SIGTERM outlives ipykernel's exit."""
     try:
         pgid = getattr(getattr(km, "provisioner", None), "pgid", None)
-        if pgid and hasattr(os, "killpg"):
+        if pgid and hasattr(os, "killpg") and pgid != os.getpgrp():     # never our own group
             os.killpg(pgid, signal.SIGKILL)
     except Exception:   # noqa: BLE001 - the group is empty
         pass
