@@ -95,3 +95,10 @@ def test_one_function_decides_the_exit_code():
                 constant.append(rel)
     assert literal == ["core/errors.py"]
     assert set(constant) <= {"core/errors.py", "core/record.py", "cli/program.py"}
+
+
+def test_the_longest_files_run_first_names_files_that_exist():
+    from .conftest import LONGEST_FILES_FIRST
+
+    here = Path(__file__).resolve().parent
+    assert [n for n in LONGEST_FILES_FIRST if not (here / n).is_file()] == []
