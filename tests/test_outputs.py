@@ -269,6 +269,21 @@ def test_a_swallowed_ctrl_c_during_the_report_publishes_nothing(previous, monkey
     assert not _differences(out, before) and not _leftovers(out), _differences(out, before)
 
 
+def test_a_ctrl_c_an_earlier_run_in_the_process_noted_does_not_stop_the_next_run(previous):
+    """main() called again in one process (tests, a program that embeds the tool): the interrupt an earlier run
+    noted is that run's; the next run judges and publishes as usual."""
+    from backprop_repro.cli import program
+
+    out, _ = previous
+    published = (out / "results.json").stat().st_ino
+    program._INTERRUPTS.append(signal.SIGINT)    # what an earlier run's handler noted
+    try:
+        assert main(["check", "feed_forward", "--out", str(out), "--quiet"]) == 0
+    finally:
+        program._INTERRUPTS.clear()
+    assert (out / "results.json").stat().st_ino != published     # a new set (the same bytes, within a second)
+
+
 def test_after_a_swallowed_ctrl_c_only_a_set_kept_on_purpose_is_published(tmp_path, monkeypatch):
     """A command that caught the interrupt itself to keep its partial work (a sweep) publishes it under its own
     name; any other output set, and any other published file, is refused; a working file is still written."""

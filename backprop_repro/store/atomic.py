@@ -37,15 +37,16 @@ def forget_written():
     _WRITTEN.clear()
 
 
-#: The Ctrl-Cs this process received (the program's SIGINT handler appends to it). A library can swallow the
-#: KeyboardInterrupt (in a weakref callback or a ``__del__`` it is unraisable; an optional import's ``except
-#: ImportError`` catches what a C extension's init turns it into) and the run goes on: after one, no output is
-#: published (see :func:`stop_if_interrupted`), so an interrupt keeps the previous files whatever caught it.
+#: The Ctrl-Cs this run received (the program's SIGINT handler appends to it; outputs.run_scope clears it). A
+#: library can swallow the KeyboardInterrupt (in a weakref callback or a ``__del__`` it is unraisable; an optional
+#: import's ``except ImportError`` catches what a C extension's init turns it into) and the run goes on: after one,
+#: no output is published (see :func:`stop_if_interrupted`), so an interrupt keeps the previous files whatever
+#: caught it.
 INTERRUPTS = []
 
 
 def stop_if_interrupted():
-    """Raise KeyboardInterrupt if this process received a Ctrl-C that did not end the run (it was swallowed)."""
+    """Raise KeyboardInterrupt if this run received a Ctrl-C that did not end the run (it was swallowed)."""
     if INTERRUPTS:
         raise KeyboardInterrupt
 

@@ -296,6 +296,7 @@ def run_scope():
     outer, _RUN = _RUN, {}
     _WRITTEN.clear()
     atomic.forget_written()
+    atomic.INTERRUPTS.clear()   # an earlier run's Ctrl-C (main() called again in one process) is not this run's
     try:
         yield
     finally:
