@@ -102,3 +102,13 @@ def test_the_longest_files_run_first_names_files_that_exist():
 
     here = Path(__file__).resolve().parent
     assert [n for n in LONGEST_FILES_FIRST if not (here / n).is_file()] == []
+
+
+def test_the_test_extra_asks_for_the_pytest_xdist_that_knows_the_options_tox_passes():
+    import re
+
+    root = PACKAGE.parent
+    floor = re.search(r'"pytest-xdist>=([\d.]+)"', (root / "pyproject.toml").read_text())
+    version = tuple(int(n) for n in floor.group(1).split("."))
+    if "--no-loadscope-reorder" in (root / "tox.ini").read_text():
+        assert version >= (3, 8), "--no-loadscope-reorder came in pytest-xdist 3.8: an older one refuses the run"
