@@ -41,7 +41,7 @@ def run(args):
     console.sweep_summary(args.id, stats, n_seeds, sweep.rerun_command(args.id, stats))
     record = sweep.judge(args.id, stats, outputs, pin, pins_dir, args.update_pin, fingerprint())
     name = sweep.output_name(out, args.id, stats["partial"])
-    # a caught Ctrl-C keeps the finished seeds, under the partial name only (never the complete one)
+    # a caught Ctrl-C keeps the finished seeds, marked partial (never over a complete sweep: sweep.output_name)
     with output_set(out, (name,), after_interrupt=stats["partial"]) as staging:
         atomic.write_text(staging / name, json.dumps(record.as_dict(), indent=1, allow_nan=False) + "\n")
     print(f"  {record['sweeps'][0]['note']}")

@@ -392,7 +392,7 @@ def _held(out):
 def output_set(out, owned, option="--out", after_interrupt=False):
     """See the module docstring. After a Ctrl-C this process received but did not end on (a library swallowed
     it), nothing is published (KeyboardInterrupt) unless ``after_interrupt``: a command that caught the interrupt
-    itself to keep its partial work under its own name (a sweep's .partial.json)."""
+    itself to keep its partial work, marked partial (a sweep's finished seeds)."""
     out = claim(out, option, lock=False)
     label = f"{option} {out}"
     lock = _Lock(out)
