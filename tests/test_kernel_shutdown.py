@@ -118,10 +118,10 @@ def test_ipykernel_does_not_hang_in_its_exit(tmp_path, signals_sent, monkeypatch
     monkeypatch.setattr(kernel.PromptShutdownManager, "_async_request_shutdown", request)
     nb = _notebook(WIDENED_EXIT_RACE, "print(1)")
     crash, _ = kernel.run(nb, tmp_path / "nb.ipynb", 60)
-    assert crash is None
+    assert crash is None and len(requested) == 1
+    # it exited by itself: a kernel hung in its exit gets SIGTERM 2.5 s after the request (no wall-clock bound here,
+    # which a loaded machine could pass or fail either way)
     assert signals_sent == [], signals_sent
-    # its exit is not the 2.5 s until the SIGTERM (timed from the request: a loaded machine's kernel start is not)
-    assert len(requested) == 1 and time.monotonic() - requested[0] < 2.4
 
 
 def _assert_gone_else_kill(pid):
@@ -180,15 +180,17 @@ def test_the_kernels_exit_cannot_block_on_the_iopub_thread(tmp_path):
     # control thread's made during the shutdown included, gives up sending after 100 ms, and a flush after 0.1 s
     out = tmp_path / "pipes.txt"
     nb = _notebook("import atexit, sys\n"
-                   f"def record(pub=sys.stdout.pub_thread, out=open({str(out)!r}, 'w', buffering=1)):\n"
+                   f"def record(pub=sys.stdout.pub_thread, out=open({str(out)!r}, 'w', buffering=1), "
+                   "ns=get_ipython().user_ns):\n"
                    "    import zmq\n    from ipykernel.iostream import OutStream\n"
                    "    out.write(f'flush {OutStream.flush_timeout}\\n')\n"
                    "    for thread, pipe in list(pub._event_pipes.items()):\n"
                    "        out.write(f'{thread.name} {pipe.getsockopt(zmq.SNDTIMEO)}\\n')\n"
+                   "    out.write(f'user names {sorted({\"zmq\", \"OutStream\", \"IPKernelApp\", \"pub\"} & set(ns))}')\n"
                    "atexit.register(record)")
     crash, _ = kernel.run(nb, tmp_path / "nb.ipynb", 60)
     assert crash is None
-    lines = out.read_text().splitlines()
+    *lines, names = out.read_text().splitlines()
     assert lines[0] == "flush 0.1" and "Control 100" in lines, lines
     assert all(line.endswith(" 100") for line in lines[1:]), lines
-    assert kernel.EXIT_PREP.startswith("exec(")      # the user's namespace gets none of its names
+    assert names == "user names []"      # the preparation's names stay out of the user's namespace
