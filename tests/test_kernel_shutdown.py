@@ -186,7 +186,7 @@ def test_the_kernels_exit_cannot_block_on_the_iopub_thread(tmp_path):
                    "    out.write(f'flush {OutStream.flush_timeout}\\n')\n"
                    "    for thread, pipe in list(pub._event_pipes.items()):\n"
                    "        out.write(f'{thread.name} {pipe.getsockopt(zmq.SNDTIMEO)}\\n')\n"
-                   "    out.write(f'user names {sorted({\"zmq\", \"OutStream\", \"IPKernelApp\", \"pub\"} & set(ns))}')\n"
+                   "    out.write(f'user names {sorted(set(ns) & set(\"zmq OutStream IPKernelApp pub\".split()))}')\n"
                    "atexit.register(record)")
     crash, _ = kernel.run(nb, tmp_path / "nb.ipynb", 60)
     assert crash is None
