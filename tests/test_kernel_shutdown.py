@@ -194,3 +194,16 @@ def test_the_kernels_exit_cannot_block_on_the_iopub_thread(tmp_path):
     assert lines[0] == "flush 0.1" and "Control 100" in lines, lines
     assert all(line.endswith(" 100") for line in lines[1:]), lines
     assert names == "user names []"      # the preparation's names stay out of the user's namespace
+
+
+def test_a_ctrl_c_while_the_exit_is_prepared_kills_the_kernel_at_once(tmp_path, signals_sent, monkeypatch):
+    # the cells have finished, but an interrupted run waits for no graceful exit
+    async def interrupted(self, wait=5.0):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kernel.CappedClient, "_prepare_exit", interrupted)
+    nb = _notebook("import os\nprint(os.getpid())")
+    with pytest.raises(KeyboardInterrupt):
+        kernel.run(nb, tmp_path / "nb.ipynb", 60)
+    assert _gone(int(nb.cells[0].outputs[0]["text"]))
+    assert signals_sent[:1] == ["SIGKILL"], signals_sent

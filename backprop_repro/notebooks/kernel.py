@@ -114,11 +114,10 @@ class CappedClient(NotebookClient):
             await self.async_start_new_kernel_client()
         try:
             yield
-        except BaseException:
+            await self._prepare_exit()
+        except BaseException:   # also a Ctrl-C during the preparation
             self.shutdown_kernel = "immediate"      # busy or gone: nothing it would do on a graceful exit is kept
             raise
-        else:
-            await self._prepare_exit()
         finally:
             await self._async_cleanup_kernel()
 
