@@ -253,3 +253,12 @@ def test_pins_update_quiet_prints_only_what_changed(tmp_path, capsys):
     assert main(["pins", "update", "feed_forward", "--pins", str(pins), "--quiet"]) == 1
     out = capsys.readouterr().out
     assert "feed_forward.json: changed" in out and "1 pin file(s) changed: feed_forward" in out   # a new pin stays
+
+
+@pytest.mark.parametrize("argv, says", [(["notebook"], "the following arguments are required: PATH"),
+                                        (["check", "--jobs", "x"], "invalid int value: 'x'"),
+                                        ([], "required: COMMAND"), (["nosuch"], "invalid choice: 'nosuch'")])
+def test_a_usage_error_is_one_line_naming_the_help(capsys, argv, says):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and says in err and "--help`)" in err and "usage:" not in err

@@ -48,9 +48,17 @@ exit codes:
 `backprop-repro COMMAND --help` describes a command."""
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """argparse's parser (and its subcommands' parsers) with a usage error as one line naming the fix, exit 2: bad
+    input is one line, never argparse's usage block before it."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="backprop-repro", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _OneLineErrors(prog="backprop-repro", description=DESCRIPTION, epilog=EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
