@@ -87,21 +87,32 @@ def test_pins_update_says_how_to_see_a_new_pin(capsys, changed):
     from backprop_repro.render import console
 
     observations = [SimpleNamespace(subject=s, status="fail") for s in changed]
-    console.pins_update_summary(SimpleNamespace(observations=observations), "expected_outputs")
+    console.pins_update_summary(SimpleNamespace(observations=observations), "expected_outputs", True)
     out = capsys.readouterr().out
     assert ("git add -N" in out and "git status" in out and "git diff expected_outputs" in out) == bool(changed)
 
 
-def test_pins_update_outside_a_git_repository_does_not_send_the_user_to_git(capsys, tmp_path):
+def test_pins_update_where_git_tracks_nothing_does_not_send_the_user_to_git(capsys, tmp_path, monkeypatch):
+    import subprocess
+
+    from backprop_repro.cli.pins import git_tracks
     from backprop_repro.render import console
 
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))    # whatever holds tmp_path: git stops
+    pins = tmp_path / "pins"
+    pins.mkdir()
+    (pins / "toy_backprop.json").write_text("{}")
+    assert not git_tracks(pins)                                   # not a work tree
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert not git_tracks(pins)                                   # a work tree, the pins untracked: git diff says nothing
+    subprocess.run(["git", "-C", str(tmp_path), "add", "pins"], check=True)
+    assert git_tracks(pins)
     record = SimpleNamespace(observations=[SimpleNamespace(subject="toy_backprop", status="fail")])
-    console.pins_update_summary(record, tmp_path / "pins")
+    console.pins_update_summary(record, pins, False)
     out = capsys.readouterr().out
-    assert "toy_backprop" in out and "not in a git repository" in out and "git diff" not in out
-    (tmp_path / ".git").mkdir()                      # the same folder inside a repository: git is the way to review
-    console.pins_update_summary(record, tmp_path / "pins")
-    assert f"git diff {tmp_path / 'pins'}" in capsys.readouterr().out
+    assert "toy_backprop" in out and "git tracks nothing in" in out and "git diff" not in out
+    console.pins_update_summary(record, pins, True)
+    assert f"git diff {pins}" in capsys.readouterr().out
 
 
 def test_an_environment_note_says_how_the_run_judged_strict_or_not(capsys):

@@ -27,8 +27,21 @@ def run_update(args):
     pins_dir = common.writable_dir(common.pins_dir(args, must_exist=False, for_writing=True), "--pins")
     record = pin_update.update_pins(ids, pins_dir, "backprop-repro pins update " + " ".join(args.ids),
                                     warn=common.say, on_pin=_quiet_pin_line if args.quiet else console.pin_line)
-    console.pins_update_summary(record, pins_dir)
+    console.pins_update_summary(record, pins_dir, git_tracks(pins_dir))
     return record
+
+
+def git_tracks(folder):
+    """Whether git tracks files in ``folder``, so that `git diff` shows what a pin update changed there (False outside
+    a work tree, in an untracked copy, or without git)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "-C", str(folder), "ls-files", "--", "."], capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and bool(done.stdout.strip())
 
 
 def _quiet_pin_line(observation):

@@ -1,8 +1,6 @@
 """The console renderer: what each command prints on stdout, read from its verdict record (or the summaries a
 source handed back) only."""
 
-from pathlib import Path
-
 from backprop_repro.core.record import NON_FAILING
 
 __all__ = ["check_summary", "check_tail", "sweep_summary", "cpu_drift_summary", "selftest_summary",
@@ -269,20 +267,19 @@ def pin_line(observation):
     print(observation.note)
 
 
-def pins_update_summary(record, pins_dir):
-    """What to do next when pins changed."""
+def pins_update_summary(record, pins_dir, tracked):
+    """What to do next when pins changed (``tracked``: git tracks the pin folder, so its diff shows the change)."""
     changed = [o.subject for o in record.observations if o.status == "fail"]
     if not changed:
         return
-    folder = Path(pins_dir).resolve()
-    if any((p / ".git").exists() for p in (folder, *folder.parents)):
+    if tracked:
         print(f"{len(changed)} pin file(s) changed: {', '.join(changed)}. Review with `git diff {pins_dir}` (a new "
               f"pin file: `git add -N` it first, `git status` lists them) and commit; exit 1 so that a regeneration "
               f"is never silent.")
     else:
-        print(f"{len(changed)} pin file(s) changed: {', '.join(changed)}. {pins_dir} is not in a git repository: "
-              f"review the differences printed above, as nothing else keeps the old values; exit 1 so that a "
-              f"regeneration is never silent.")
+        print(f"{len(changed)} pin file(s) changed: {', '.join(changed)}. git tracks nothing in {pins_dir}: review "
+              f"the differences printed above, as nothing else keeps the old values; exit 1 so that a regeneration "
+              f"is never silent.")
 
 
 #: The corpus summary's fields and their words (console and HTML).
