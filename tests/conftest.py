@@ -49,8 +49,8 @@ def full_check(tmp_path_factory):
 #: Test files by their wall time under `pytest -n 3` on 2 cores (seconds, measured 2026-12-02), longest first. With
 #: `--dist loadfile --no-loadscope-reorder` (tox.ini) xdist hands out whole files in this order, so that no worker is
 #: left alone on a long file at the end; files not named here follow in collection order.
-LONGEST_FILES_FIRST = ("test_selftest.py",           # 40: one module fixture, every code mutation
-                       "test_notebook_corpus.py",    # 55
+LONGEST_FILES_FIRST = ("test_notebook_corpus.py",    # 55
+                       "test_selftest.py",           # 40: one module fixture, every code mutation
                        "test_notebook_faults.py",    # 30
                        "test_notebooks.py",          # 27
                        "test_notebook_selftest.py",  # 19

@@ -255,7 +255,7 @@ def test_a_swallowed_ctrl_c_during_the_report_publishes_nothing(previous, monkey
     from backprop_repro.cli import program
 
     out, before = previous
-    noted, real = program._INTERRUPTS, report.write_report
+    noted, real = atomic.INTERRUPTS, report.write_report
 
     def swallowed(*args, **kwargs):
         noted.append(signal.SIGINT)   # what the program's handler notes before its raise, which is lost here
@@ -276,11 +276,11 @@ def test_a_ctrl_c_an_earlier_run_in_the_process_noted_does_not_stop_the_next_run
 
     out, _ = previous
     published = (out / "results.json").stat().st_ino
-    program._INTERRUPTS.append(signal.SIGINT)    # what an earlier run's handler noted
+    atomic.INTERRUPTS.append(signal.SIGINT)    # what an earlier run's handler noted
     try:
         assert main(["check", "feed_forward", "--out", str(out), "--quiet"]) == 0
     finally:
-        program._INTERRUPTS.clear()
+        atomic.INTERRUPTS.clear()
     assert (out / "results.json").stat().st_ino != published     # a new set (the same bytes, within a second)
 
 

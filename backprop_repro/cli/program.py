@@ -146,7 +146,7 @@ def main(argv=None):
     except Exception as exc:    # noqa: BLE001 - re-raised unless Ctrl-C caused it
         # Ctrl-C inside a C extension's module init (matplotlib's ft2font, imported lazily when the report is
         # drawn) surfaces as "ImportError: initialization failed" caused by the KeyboardInterrupt
-        if not (_caused_by_interrupt(exc) or _INTERRUPTS):
+        if not (_caused_by_interrupt(exc) or _atomic.INTERRUPTS):
             raise
         code = _interrupted()
     finally:
@@ -166,14 +166,14 @@ def main(argv=None):
 #: hung for ever in an import after a Ctrl-C near its end, while a thread warmed up the report.
 INTERRUPT_GRACE = 30.0   # above the 10 s a notebook worker gets to stop its kernel
 # the Ctrl-Cs this run received (program mode); atomic's own list: after one, nothing is published
-from backprop_repro.store.atomic import INTERRUPTS as _INTERRUPTS  # noqa: E402
+from backprop_repro.store import atomic as _atomic  # noqa: E402  (its INTERRUPTS: the run stops and publishes nothing)
 
 
 def _on_interrupt(signum, frame):
     """Ctrl-C during the run: KeyboardInterrupt, and a watchdog that ends the process (one line, 130) if the run
     has not ended INTERRUPT_GRACE seconds later."""
-    _INTERRUPTS.append(signum)
-    if len(_INTERRUPTS) == 1:
+    _atomic.INTERRUPTS.append(signum)
+    if len(_atomic.INTERRUPTS) == 1:
         import _thread   # the low-level start takes none of threading's locks, which the interrupted code may hold
 
         _thread.start_new_thread(_watchdog, (_interrupt_line,))
@@ -193,7 +193,7 @@ def _quiet_thread_error_after_interrupt(args, default=threading.excepthook):
     """After a Ctrl-C, a thread's error is not printed: the run ends with 130 and its one line. (On Python 3.11 a
     process pool's manager thread dies with InvalidStateError when the pool it serves is stopped while a future is
     being cancelled, a CPython bug fixed in 3.12.)"""
-    if _INTERRUPTS or issubclass(args.exc_type, KeyboardInterrupt):
+    if _atomic.INTERRUPTS or issubclass(args.exc_type, KeyboardInterrupt):
         return
     default(args)
 
@@ -313,7 +313,7 @@ def _run_command(argv, exit_code):
         common.keep_pins_read_only(args)
         code = exit_code(args.func(args))
         # a command that caught the interrupt and kept its partial work (sweep), or a library that swallowed it
-        if code == EXIT_INTERRUPTED or _INTERRUPTS:
+        if code == EXIT_INTERRUPTED or _atomic.INTERRUPTS:
             print(_interrupt_line(), file=sys.stderr)
             return EXIT_INTERRUPTED
         return code
