@@ -317,7 +317,7 @@ def repo(tmp_path_factory):
     weight of feed_forward by one ULP (prediction and loss change, hidden does not), another unrelated one."""
     path = tmp_path_factory.mktemp("bisect") / "repo"
     subprocess.run(["git", "clone", "--quiet", "--local", str(ROOT), str(path)], check=True)
-    _git(path, "checkout", "--quiet", "-B", "bisect-test")     # a branch even when this checkout is a detached HEAD (CI)
+    _git(path, "checkout", "--quiet", "-B", "bisect-test")   # on a branch, even from a detached HEAD (CI)
     _git(path, "config", "user.email", "test@example.com")
     _git(path, "config", "user.name", "test")
     source = (path / FF).read_text()

@@ -104,7 +104,7 @@ def test_pins_update_where_git_tracks_nothing_does_not_send_the_user_to_git(caps
     (pins / "toy_backprop.json").write_text("{}")
     assert not git_tracks(pins)                                   # not a work tree
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    assert not git_tracks(pins)                                   # a work tree, the pins untracked: git diff says nothing
+    assert not git_tracks(pins)                                   # a work tree, the pins untracked: no diff
     subprocess.run(["git", "-C", str(tmp_path), "add", "pins"], check=True)
     assert git_tracks(pins)
     record = SimpleNamespace(observations=[SimpleNamespace(subject="toy_backprop", status="fail")])

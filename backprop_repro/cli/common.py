@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from backprop_repro.core.errors import BadInput
+from backprop_repro.store.atomic import stop_if_interrupted
 from backprop_repro.store.locations import checkout_root, default_pins_dir
 
 __all__ = ["DEFAULT_OUT", "say", "add_out", "add_quiet", "add_pins", "writable_dir", "pins_dir", "refuse_out_in_pins", "keep_pins_read_only",
@@ -119,8 +120,6 @@ class Progress:
             self.bar = tqdm(total=total, desc=desc, unit="step", leave=False, file=sys.stderr)
 
     def __call__(self, message, advance=False):
-        from backprop_repro.store.atomic import stop_if_interrupted
-
         stop_if_interrupted()   # a Ctrl-C that a library swallowed ends the run at the next step, not at its end
         if self.quiet:
             return

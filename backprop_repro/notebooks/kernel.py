@@ -135,8 +135,8 @@ class CappedClient(NotebookClient):
 
 
 def _kill(client, km):
-    """Stop the kernel of an interrupted run now (its process, the processes its cells started in its process group,
-    and its connection files); never raises."""
+    """Stop the kernel of an interrupted run now (its process and its connection files; :func:`run` then kills its
+    process group); never raises."""
     provisioner = getattr(km, "provisioner", None)
     try:
         process = getattr(provisioner, "process", None)
@@ -145,7 +145,6 @@ def _kill(client, km):
             process.wait(5)
     except Exception:   # noqa: BLE001 - already gone
         pass
-    _kill_group(km)
     for cleanup in (lambda: client.kc is not None and client.kc.stop_channels(), km.cleanup_connection_file,
                     km.cleanup_ipc_files):
         try:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from backprop_repro.core.errors import BadInput
 
-__all__ = ["write_text", "write_bytes", "resolve_target", "read_only_file", "distinct", "temp_beside", "temp_name", "kept_mode",
-           "apply_mode", "WriteFailed"]
+__all__ = ["write_text", "write_bytes", "resolve_target", "read_only_file", "distinct", "temp_beside", "temp_name",
+           "kept_mode", "apply_mode", "WriteFailed", "INTERRUPTS", "stop_if_interrupted"]
 
 MOUNTINFO = "/proc/self/mountinfo"
 #: The private folder an output set is written in before it is published (see store/outputs.py).
