@@ -83,36 +83,43 @@ def test_console_lists_an_unavailable_claim_once_and_a_changed_one_still(capsys)
 
 
 @pytest.mark.parametrize("changed", [["toy_backprop"], []])
-def test_pins_update_says_how_to_see_a_new_pin(capsys, changed):
+def test_pins_update_says_how_to_see_a_changed_pin(capsys, changed):
     from backprop_repro.render import console
 
     observations = [SimpleNamespace(subject=s, status="fail") for s in changed]
     console.pins_update_summary(SimpleNamespace(observations=observations), "expected_outputs", True)
     out = capsys.readouterr().out
-    assert ("git add -N" in out and "git status" in out and "git diff expected_outputs" in out) == bool(changed)
+    assert ("`git -C expected_outputs diff -- .`" in out) == bool(changed)
 
 
-def test_pins_update_where_git_tracks_nothing_does_not_send_the_user_to_git(capsys, tmp_path, monkeypatch):
+def test_pins_update_where_git_does_not_track_the_changed_pins_does_not_send_the_user_to_git(capsys, tmp_path,
+                                                                                             monkeypatch):
     import subprocess
 
     from backprop_repro.cli.pins import git_tracks
     from backprop_repro.render import console
 
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))    # whatever holds tmp_path: git stops
-    pins = tmp_path / "pins"
-    pins.mkdir()
-    (pins / "toy_backprop.json").write_text("{}")
-    assert not git_tracks(pins)                                   # not a work tree
+    pins = tmp_path / "sp ace" / "pins"
+    pins.mkdir(parents=True)
+    for name in ("toy_backprop.json", "losses.json"):
+        (pins / name).write_text("{}")
+    assert not git_tracks(pins, ["toy_backprop.json"])                # not a work tree
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    assert not git_tracks(pins)                                   # a work tree, the pins untracked: no diff
-    subprocess.run(["git", "-C", str(tmp_path), "add", "pins"], check=True)
-    assert git_tracks(pins)
+    assert not git_tracks(pins, ["toy_backprop.json"])                # a work tree, the pin untracked: no diff
+    subprocess.run(["git", "-C", str(tmp_path), "add", "sp ace/pins/losses.json"], check=True)
+    assert not git_tracks(pins, ["toy_backprop.json"])                # its neighbour tracked, not it
+    assert git_tracks(pins, ["losses.json"])
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"         # out of git, its names as in the index
+    elsewhere.mkdir()
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / ".git"))             # a hook's GIT_DIR answers for its own index
+    assert not git_tracks(elsewhere, ["sp ace/pins/losses.json"])
     record = SimpleNamespace(observations=[SimpleNamespace(subject="toy_backprop", status="fail")])
     console.pins_update_summary(record, pins, False)
     out = capsys.readouterr().out
-    assert "toy_backprop" in out and "git tracks nothing in" in out and "git diff" not in out
-    console.pins_update_summary(record, pins, True)
-    assert f"git diff {pins}" in capsys.readouterr().out
+    assert "toy_backprop" in out and "git does not track them" in out and "git -C" not in out
+    console.pins_update_summary(record, pins, True)      # quoted: a path with a space is one argument
+    assert f"`git -C '{pins}' diff -- .`" in capsys.readouterr().out
 
 
 def test_an_environment_note_says_how_the_run_judged_strict_or_not(capsys):

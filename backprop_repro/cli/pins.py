@@ -27,25 +27,22 @@ def run_update(args):
     pins_dir = common.writable_dir(common.pins_dir(args, must_exist=False, for_writing=True), "--pins")
     record = pin_update.update_pins(ids, pins_dir, "backprop-repro pins update " + " ".join(args.ids),
                                     warn=common.say, on_pin=_quiet_pin_line if args.quiet else console.pin_line)
-    console.pins_update_summary(record, pins_dir, git_tracks(pins_dir))
+    changed = [f"{o.subject}.json" for o in record.observations if o.status == "fail"]
+    console.pins_update_summary(record, pins_dir, bool(changed) and git_tracks(pins_dir, changed))
     return record
 
 
-def git_tracks(folder):
-    """Whether git tracks files in ``folder``, so that `git diff` shows what a pin update changed there (False outside
-    a work tree, in an untracked copy, or without git)."""
+def git_tracks(folder, names):
+    """Whether git tracks every file ``names`` in ``folder``, so that `git -C FOLDER diff` shows what a pin update
+    changed (False outside a work tree, for an untracked file, or without git). The caller's GIT_DIR, GIT_WORK_TREE
+    and GIT_INDEX_FILE (set in git hooks) are left out: they would answer for another repository."""
+    import os
     import subprocess
 
+    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
     try:
-        done = subprocess.run(["git", "-C", str(folder), "ls-files", "--", "."], capture_output=True, text=True,
-                              timeout=30)
+        done = subprocess.run(["git", "-C", str(folder), "ls-files", "--error-unmatch", "--", *names],
+                              capture_output=True, text=True, timeout=30, env=env)
     except (OSError, subprocess.SubprocessError):
         return False
-    return done.returncode == 0 and bool(done.stdout.strip())
-
-
-def _quiet_pin_line(observation):
-    from backprop_repro.render import console
-
-    if observation.status != "pass":   # changed, or the example raised
-        console.pin_line(observation)
+    return done.returncode == 0

@@ -268,18 +268,21 @@ def pin_line(observation):
 
 
 def pins_update_summary(record, pins_dir, tracked):
-    """What to do next when pins changed (``tracked``: git tracks the pin folder, so its diff shows the change)."""
+    """What to do next when pins changed (``tracked``: git tracks every changed pin file, so its diff shows the
+    change; a new pin is untracked and gets the other advice)."""
     changed = [o.subject for o in record.observations if o.status == "fail"]
     if not changed:
         return
     if tracked:
-        print(f"{len(changed)} pin file(s) changed: {', '.join(changed)}. Review with `git diff {pins_dir}` (a new "
-              f"pin file: `git add -N` it first, `git status` lists them) and commit; exit 1 so that a regeneration "
-              f"is never silent.")
+        import shlex
+
+        print(f"{len(changed)} pin file(s) changed: {', '.join(changed)}. Review with "
+              f"`git -C {shlex.quote(str(pins_dir))} diff -- .` and commit; exit 1 so that a regeneration is never "
+              f"silent.")
     else:
-        print(f"{len(changed)} pin file(s) changed: {', '.join(changed)}. git tracks nothing in {pins_dir}: review "
-              f"the differences printed above, as nothing else keeps the old values; exit 1 so that a regeneration "
-              f"is never silent.")
+        print(f"{len(changed)} pin file(s) changed: {', '.join(changed)}. git does not track them in {pins_dir}: "
+              f"review the differences printed above, as nothing else keeps the old values (in a repository, `git "
+              f"add` a new pin); exit 1 so that a regeneration is never silent.")
 
 
 #: The corpus summary's fields and their words (console and HTML).
