@@ -257,7 +257,9 @@ def test_pins_update_quiet_prints_only_what_changed(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, says", [(["notebook"], "the following arguments are required: PATH"),
                                         (["check", "--jobs", "x"], "invalid int value: 'x'"),
-                                        ([], "required: COMMAND"), (["nosuch"], "invalid choice: 'nosuch'")])
+                                        ([], "required: COMMAND"), (["nosuch"], "invalid choice: 'nosuch'"),
+                                        (["check", "--bogus"], "check: unrecognized arguments: --bogus (see "
+                                                               "`backprop-repro check --help`)")])
 def test_a_usage_error_is_one_line_naming_the_help(capsys, argv, says):
     assert main(argv) == 2
     out, err = capsys.readouterr()

@@ -46,3 +46,10 @@ def git_tracks(folder, names):
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
+
+
+def _quiet_pin_line(observation):
+    from backprop_repro.render import console
+
+    if observation.status != "pass":   # changed, or the example raised
+        console.pin_line(observation)

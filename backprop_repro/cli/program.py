@@ -55,6 +55,15 @@ class _OneLineErrors(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
+    def parse_args(self, args=None, namespace=None):
+        """argparse's, except that an unknown option names the help of the command it was given to (argparse
+        reports it from the top-level parser, whose help lists no command's options)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = f"{self.prog} {parsed.command}" if getattr(parsed, "command", None) else self.prog
+            self.exit(2, f"{command}: unrecognized arguments: {' '.join(extras)} (see `{command} --help`)\n")
+        return parsed
+
 
 def build_parser():
     parser = _OneLineErrors(prog="backprop-repro", description=DESCRIPTION, epilog=EPILOG,
